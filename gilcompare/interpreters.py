@@ -1,0 +1,187 @@
+"""Finding the CPython interpreters installed on this machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+MIN_VERSION = (3, 9)
+PROBE_TIMEOUT = 10.0
+
+# Runs inside the candidate, so it must stay valid in any Python that might answer.
+# Dropping sys.path[0] (the current directory) keeps a stray json.py from answering.
+_PROBE_SCRIPT = (
+    "import sys; sys.path[:] = [p for p in sys.path if p]; "
+    "import json, platform, sysconfig; "
+    "print(json.dumps({"
+    "'version': '%d.%d.%d' % tuple(sys.version_info[:3]), "
+    "'implementation': platform.python_implementation(), "
+    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
+    "'executable': sys.executable}))"
+)
+_NAME = re.compile(r"^python(3(\.\d+t?)?)?$")
+_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """One Python interpreter found on the machine."""
+
+    version: str
+    free_threaded: bool
+    path: str
+    implementation: str = "CPython"
+
+    @property
+    def version_tuple(self) -> tuple[int, ...]:
+        """The version as integers, e.g. (3, 13, 0)."""
+        return tuple(int(part) for part in self.version.split("."))
+
+    @property
+    def tag(self) -> str:
+        """The major.minor version with a "t" for free-threaded builds, e.g. "3.13t"."""
+        major, minor = self.version_tuple[:2]
+        return f"{major}.{minor}{'t' if self.free_threaded else ''}"
+
+
+def _is_shim(path: str) -> bool:
+    """Say whether a path lies under a version manager's "shims" directory."""
+    return "shims" in Path(path).parts
+
+
+def _executables_in(directory: Path) -> Iterator[Path]:
+    """Yield the python, python3 and python3.X[t] files of one directory."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return
+    for name in names:
+        if _NAME.match(name):
+            yield directory / name
+
+
+def _search_dirs(environ: Mapping[str, str]) -> Iterator[Path]:
+    """Yield the directories that may hold interpreters, PATH first."""
+    for entry in environ.get("PATH", "").split(os.pathsep):
+        if entry and not _is_shim(entry):
+            yield Path(entry)
+    pyenv_root = Path(environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    yield from sorted(pyenv_root.glob("versions/*/bin"))
+    uv_root = Path(environ.get("UV_PYTHON_INSTALL_DIR") or Path.home() / ".local/share/uv/python")
+    yield from sorted(uv_root.glob("*/bin"))
+
+
+def candidate_paths(environ: Mapping[str, str] | None = None) -> list[str]:
+    """List candidate executables, resolved and deduplicated, in search order."""
+    environ = os.environ if environ is None else environ
+    seen: set[str] = set()
+    found: list[str] = []
+    candidates = [Path(sys.executable)]
+    for directory in _search_dirs(environ):
+        candidates.extend(_executables_in(directory))
+    for candidate in candidates:
+        real = os.path.realpath(candidate)
+        if real in seen or _is_shim(real) or not os.path.isfile(real):
+            continue
+        if not os.access(real, os.X_OK):
+            continue
+        seen.add(real)
+        found.append(real)
+    return found
+
+
+def probe_interpreter(path: str | os.PathLike[str]) -> Interpreter:
+    """Run an executable and describe the Python it is; raise ValueError if it is none."""
+    real = os.path.realpath(path)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHON_GIL"}
+    try:
+        # -E -s (not -I, which Python 2 lacks) keep PYTHON* variables and user site out.
+        completed = subprocess.run(
+            [real, "-E", "-s", "-c", _PROBE_SCRIPT],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+            env=env,
+            check=False,
+        )
+        info = json.loads(completed.stdout.strip().splitlines()[-1])
+        version = str(info["version"])
+        if not _VERSION.match(version):
+            raise ValueError(version)
+        return Interpreter(
+            version=version,
+            free_threaded=bool(info["free_threaded"]),
+            path=real,
+            implementation=str(info["implementation"]),
+        )
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError, TypeError):
+        raise ValueError(f"not a python interpreter: {path}") from None
+
+
+def _try_probe(path: str) -> Interpreter | None:
+    """Probe one candidate, returning None instead of raising."""
+    try:
+        return probe_interpreter(path)
+    except ValueError:
+        return None
+
+
+def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
+    """Find CPython 3.9+ interpreters: one per tag, the newest patch, sorted by version."""
+    paths = candidate_paths(environ)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        probed = [found for found in pool.map(_try_probe, paths) if found is not None]
+    best: dict[str, Interpreter] = {}
+    for interpreter in probed:
+        if interpreter.implementation != "CPython":
+            continue
+        if interpreter.version_tuple[:2] < MIN_VERSION:
+            continue
+        current = best.get(interpreter.tag)
+        # Strictly newer wins, so the earlier place in the search order breaks ties.
+        if current is None or interpreter.version_tuple > current.version_tuple:
+            best[interpreter.tag] = interpreter
+    return sorted(best.values(), key=lambda i: (i.version_tuple[:2], i.free_threaded))
+
+
+def format_table(interpreters: Iterable[Interpreter]) -> str:
+    """Render interpreters as an aligned text table: python, free-threaded, path."""
+    header = ("python", "free-threaded", "path")
+    rows = [header] + [
+        (i.version, "yes" if i.free_threaded else "no", i.path) for i in interpreters
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}" for row in rows)
+
+
+def to_json(interpreters: Iterable[Interpreter]) -> str:
+    """Render interpreters as a JSON list of objects, each with its tag."""
+    return json.dumps([{**asdict(i), "tag": i.tag} for i in interpreters], indent=2)
+
+
+def link_dir(interpreters: Iterable[Interpreter], dest: Path) -> Path:
+    """Fill dest with python3.X / python3.Xt symlinks to the interpreters and return it."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = {f"python{i.tag}": i.path for i in interpreters}
+    for entry in dest.iterdir():
+        if entry.is_symlink() and entry.name.startswith("python") and entry.name not in wanted:
+            entry.unlink()
+    for name, target in wanted.items():
+        link = dest / name
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        # Build the link aside and rename it in place, so a reader never sees it missing.
+        staging = dest / f".{name}.{os.getpid()}"
+        if staging.is_symlink():
+            staging.unlink()
+        staging.symlink_to(target)
+        os.replace(staging, link)
+    return dest

@@ -1,0 +1,231 @@
+"""Timing: warm vs cold, strong vs weak scaling, checksums, speedup, efficiency, metadata.
+
+* **warm** (steady state): the pool is created and every worker has run a task before the
+  clock starts; only dispatch + work is timed. **cold**: create + run + shut down is timed.
+* **strong** scaling: a fixed total of tasks, split over the workers (ideal: serial / N).
+  **weak** scaling: a fixed number of tasks per worker, as in the seed blog (ideal: the
+  serial time of one worker's share).
+* speedup = serial time of the same task list / model time; efficiency = speedup / ideal,
+  where ideal = min(workers, usable CPUs) for work that needs a CPU and workers for waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gilcompare.meta import environment, usable_cpus
+from gilcompare.models import get_model
+from gilcompare.services import local_peers
+from gilcompare.sizes import DEFAULT_PROFILE, SCALINGS, get_profile
+from gilcompare.workloads import Workload, get_workload
+
+MODES = ("warm", "cold")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measurement to make: a workload under a model with some workers."""
+
+    workload: str
+    model: str
+    workers: int
+    scaling: str = "strong"
+    mode: str = "warm"
+    profile: str = DEFAULT_PROFILE
+    size: int | None = None  # units per task; None: the profile's
+    tasks: int | None = None  # strong: total tasks; weak: tasks per worker; None: profile's
+    repeat: int = 5
+
+    def validate(self) -> None:
+        """Raise ValueError naming the rule when a field is out of range."""
+        get_workload(self.workload)
+        get_model(self.model)
+        get_profile(self.profile)
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"unknown scaling {self.scaling!r}: choose from {', '.join(SCALINGS)}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: choose from {', '.join(MODES)}")
+        for name in ("workers", "repeat", "size", "tasks"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+
+    def baseline(self) -> Cell:
+        """The serial cell that runs exactly the same task list."""
+        workers = self.workers if self.scaling == "weak" else 1
+        return Cell(
+            self.workload,
+            "serial",
+            workers,
+            self.scaling,
+            "warm",
+            self.profile,
+            self.size,
+            self.tasks,
+            self.repeat,
+        )
+
+
+def plan(
+    workload: Workload,
+    scaling: str,
+    workers: int,
+    profile: str = DEFAULT_PROFILE,
+    size: int | None = None,
+    tasks: int | None = None,
+) -> list[int]:
+    """The task list (units per task) a measurement runs."""
+    p = get_profile(profile)
+    units = size or p.task_units
+    if scaling == "strong":
+        count = tasks or (p.wait_tasks if workload.waits else p.tasks)
+    else:
+        count = workers * (tasks or p.weak_tasks_per_worker)
+    return [units] * count
+
+
+def checksum(results: list[Any]) -> str:
+    """A short digest of a task list's results, in order."""
+    return hashlib.sha256(json.dumps(results, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def ideal_speedup(workload: Workload, workers: int, cpus: int | None = None) -> int:
+    """The best speedup physics allows: workers for waiting work, else min(workers, CPUs)."""
+    return workers if workload.waits else min(workers, cpus or usable_cpus())
+
+
+@dataclass
+class Result:
+    """A measurement with the conditions it was made under."""
+
+    workload: str
+    model: str
+    workers: int
+    scaling: str
+    mode: str
+    status: str  # ok | skipped | failed | mismatch
+    reason: str = ""
+    profile: str = DEFAULT_PROFILE
+    task_units: int = 0
+    tasks: int = 0
+    repeat: int = 0
+    times: list[float] = field(default_factory=list)
+    seconds: float | None = None  # median
+    spread: float | None = None  # (max - min) / median
+    checksum: str = ""
+    serial_checksum: str = ""
+    speedup: float | None = None
+    efficiency: float | None = None
+    ideal: int | None = None
+    gil: str = ""  # holds | releases | waits: what the workload does to the GIL
+    start_method: str | None = None
+    gil_enabled: bool | None = None  # as seen inside the workers
+    workers_seen: int = 0
+    blas_threads: int | None = None  # BLAS thread cap seen inside workers
+    python: str = ""
+    free_threaded: bool = False
+    cpu_count: int = 0
+    cpu_usable: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    traceback: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def compare(self, serial: Result) -> None:
+        """Fill speedup, efficiency and the checksum verdict from the serial baseline."""
+        if self.status != "ok" or serial.status != "ok" or not self.seconds or not serial.seconds:
+            return
+        self.serial_checksum = serial.checksum
+        if self.checksum != serial.checksum:
+            self.status = "mismatch"
+            self.reason = f"checksum {self.checksum} differs from serial {serial.checksum}"
+            return
+        self.speedup = serial.seconds / self.seconds
+        if self.ideal:
+            self.efficiency = self.speedup / self.ideal
+
+
+def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") -> Result:
+    env = environment()
+    model = get_model(cell.model)
+    sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+    return Result(
+        workload=cell.workload,
+        model=cell.model,
+        workers=cell.workers,
+        scaling=cell.scaling,
+        mode=cell.mode,
+        status=status,
+        reason=reason,
+        profile=cell.profile,
+        task_units=sizes[0],
+        tasks=len(sizes),
+        repeat=cell.repeat,
+        gil=workload.gil,
+        start_method=model.start_method,
+        ideal=1 if cell.model == "serial" else ideal_speedup(workload, cell.workers),
+        python=env["python"],
+        free_threaded=env["free_threaded"],
+        cpu_count=env["cpu_count"],
+        cpu_usable=env["cpu_usable"],
+        meta=env,
+    )
+
+
+def measure(cell: Cell) -> Result:
+    """Make one measurement in this process; a model that cannot run here gives 'skipped'.
+
+    Exceptions from the workers propagate: callers that must survive faulty workers run
+    cells in a child process (gilcompare.isolate).
+    """
+    cell.validate()
+    workload = get_workload(cell.workload)
+    model = get_model(cell.model)
+    reason = model.cannot_run(workload)
+    if reason is not None:
+        return _base_result(cell, workload, "skipped", reason)
+    result = _base_result(cell, workload, "ok")
+    sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+    digests: set[str] = set()
+    needed = {workload.service} if workload.service else set()
+    with local_peers(needed):
+        if cell.mode == "warm":
+            with model.start(cell.workers) as runner:
+                infos = runner.warm(workload)
+                for _ in range(cell.repeat):
+                    t0 = time.perf_counter()
+                    out = runner.run_workload(workload, sizes)
+                    result.times.append(time.perf_counter() - t0)
+                    digests.add(checksum(out))
+        else:
+            for _ in range(cell.repeat):
+                t0 = time.perf_counter()
+                with model.start(cell.workers) as runner:
+                    out = runner.run_workload(workload, sizes)
+                result.times.append(time.perf_counter() - t0)
+                digests.add(checksum(out))
+            with model.start(cell.workers) as runner:  # untimed: what the workers see
+                infos = runner.warm(None)
+    result.seconds = statistics.median(result.times)
+    result.spread = (max(result.times) - min(result.times)) / result.seconds
+    result.checksum = ",".join(sorted(digests))
+    if len(digests) > 1:
+        result.status = "mismatch"
+        result.reason = "repeats of the same task list returned different checksums"
+    result.workers_seen = len(infos)
+    gils = {bool(i["gil_enabled"]) for i in infos}
+    result.gil_enabled = gils.pop() if len(gils) == 1 else True
+    blas = [i.get("blas_threads") for i in infos if i.get("blas_threads") is not None]
+    result.blas_threads = max(blas) if blas else None
+    return result

@@ -1,0 +1,57 @@
+"""The conditions a result was measured under: interpreter, build, GIL, CPUs, BLAS cap."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Any
+
+from gilcompare.models import free_threaded_build, gil_enabled
+from gilcompare.workloads import UNITS_VERSION
+
+# environment variables that change what a measurement means; recorded when set
+RELEVANT_ENV = (
+    "PYTHON_GIL",
+    "PYTHONHASHSEED",
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "GILCOMPARE_WORKERS",
+)
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (affinity), which bounds the ideal parallel speedup."""
+    if hasattr(os, "process_cpu_count"):  # 3.13+
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def python_tag() -> str:
+    """'3.13' or '3.13t' for a free-threaded build."""
+    return f"{sys.version_info[0]}.{sys.version_info[1]}" + ("t" if free_threaded_build() else "")
+
+
+def environment() -> dict[str, Any]:
+    """Everything about this interpreter and machine that a result must carry."""
+    from gilcompare import __version__
+
+    return {
+        "python": platform.python_version(),
+        "python_tag": python_tag(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "free_threaded": free_threaded_build(),
+        "gil_enabled_main": gil_enabled(),
+        "switch_interval_ms": sys.getswitchinterval() * 1000,
+        "cpu_count": os.cpu_count() or 1,
+        "cpu_usable": usable_cpus(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "env": {k: os.environ[k] for k in RELEVANT_ENV if k in os.environ},
+        "gilcompare": __version__,
+        "units_version": UNITS_VERSION,
+    }

@@ -1,0 +1,129 @@
+"""Automation for gilcompare: tests, lint, benchmarks and their pages."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import nox
+
+nox.needs_version = ">=2025.5.1"  # the first release with download_python
+# Only interpreters already on this machine count; CI sets CI=true, which would otherwise
+# turn every missing version into a failure.
+nox.options.download_python = "never"
+nox.options.error_on_missing_interpreters = False
+
+ROOT = Path(__file__).resolve().parent
+LINKS = ROOT / ".nox" / ".pythons"
+ASV_CONF = ROOT / "asv.conf.json"
+BENCHMARKS = ROOT / "benchmarks"
+
+
+def _load_interpreters() -> ModuleType:
+    """Import gilcompare/interpreters.py by path, so nox runs without gilcompare installed."""
+    name = "_gilcompare_interpreters"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "gilcompare" / "interpreters.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses resolve their module through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+_interpreters = _load_interpreters()
+FOUND = _interpreters.discover()
+# nox and asv look interpreters up by name (python3.12, python3.13t) on PATH; pyenv's shims
+# fail for every version but the global one, so put real links in front of them.
+_interpreters.link_dir(FOUND, LINKS)
+os.environ["PATH"] = f"{LINKS}{os.pathsep}{os.environ.get('PATH', '')}"
+
+PYTHONS = [i.tag for i in FOUND] or [f"{sys.version_info[0]}.{sys.version_info[1]}"]
+GIL_PYTHONS = [i.tag for i in FOUND if not i.free_threaded]
+# asv check runs once, on the newest interpreter with a GIL, rather than once per version.
+ASV_CHECK_PYTHON = GIL_PYTHONS[-1] if GIL_PYTHONS else None
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Run the test suite on every CPython 3.9+ found on this machine."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+    if session.python == ASV_CHECK_PYTHON:
+        _asv_check(session)
+
+
+def _asv_check(session: nox.Session) -> None:
+    """Import every benchmark in the session's own environment and report errors."""
+    # TODO(asv-check): drop this guard once benchmarks/ holds the suite, so that a
+    # missing suite fails here instead of passing silently.
+    if not any(BENCHMARKS.glob("*.py")):
+        session.warn("asv check skipped: benchmarks/ has no benchmark modules yet")
+        return
+    session.install("asv")
+    session.run("asv", "check", "--python=same")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+def _asv_pythons() -> list[str]:
+    """Return the python versions asv.conf.json asks for."""
+    return list(json.loads(ASV_CONF.read_text(encoding="utf-8"))["pythons"])
+
+
+def _report_pythons(session: nox.Session) -> None:
+    """Say which of asv.conf.json's pythons were found here and which are missing."""
+    found = {i.tag: i.path for i in FOUND}
+    wanted = _asv_pythons()
+    for tag in wanted:
+        if tag in found:
+            session.log(f"asv python {tag}: {found[tag]}")
+    missing = [tag for tag in wanted if tag not in found]
+    if missing:
+        session.warn(f"asv pythons not found, asv will skip them: {', '.join(missing)}")
+
+
+def _setup_asv(session: nox.Session) -> None:
+    """Install asv and record this machine's description for its results."""
+    session.install("asv", "virtualenv")
+    _report_pythons(session)
+    session.run("asv", "machine", "--yes")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Run the asv suite on every configured python found, then build the html pages."""
+    _setup_asv(session)
+    session.run("asv", "run", *session.posargs)
+    session.run("asv", "publish")
+
+
+@nox.session(default=False)
+def bench_quick(session: nox.Session) -> None:
+    """Run each benchmark once to find errors; nothing is saved to results/."""
+    _setup_asv(session)
+    # asv 0.6 saves --quick results; one-sample numbers must not reach results/.
+    session.run("asv", "run", "--quick", "--show-stderr", "--dry-run", *session.posargs)
+
+
+@nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """Build the html pages from results/."""
+    session.install("asv", "virtualenv")
+    session.run("asv", "publish", *session.posargs)
+
+
+@nox.session(default=False)
+def preview(session: nox.Session) -> None:
+    """Serve the built html pages locally."""
+    session.install("asv", "virtualenv")
+    session.run("asv", "preview", *session.posargs)

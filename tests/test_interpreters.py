@@ -1,0 +1,111 @@
+"""Tests for gilcompare.interpreters."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+from gilcompare.interpreters import (
+    Interpreter,
+    discover,
+    format_table,
+    link_dir,
+    probe_interpreter,
+    to_json,
+)
+
+RUNNING_TAG = "{}.{}{}".format(
+    *sys.version_info[:2], "t" if sysconfig.get_config_var("Py_GIL_DISABLED") else ""
+)
+
+
+def test_discover_finds_running_interpreter() -> None:
+    """The interpreter running the tests is found, at its patch level or newer."""
+    found = {i.tag: i for i in discover()}
+    assert RUNNING_TAG in found
+    assert found[RUNNING_TAG].version_tuple >= tuple(sys.version_info[:3])
+
+
+def test_discover_is_one_per_tag_and_sorted() -> None:
+    """Each tag appears once, all are 3.9+, and the list is sorted by version."""
+    found = discover()
+    tags = [i.tag for i in found]
+    assert len(tags) == len(set(tags))
+    assert all(i.version_tuple[:2] >= (3, 9) for i in found)
+    keys = [(i.version_tuple[:2], i.free_threaded) for i in found]
+    assert keys == sorted(keys)
+
+
+def test_discover_skips_shims(tmp_path: Path) -> None:
+    """A working python under a shims directory is never returned."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "python3.99"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    shim.chmod(0o755)
+    environ = {**os.environ, "PATH": f"{shims}{os.pathsep}{os.environ.get('PATH', '')}"}
+    found = discover(environ)
+    assert found
+    assert not any("/shims/" in i.path for i in found)
+
+
+@pytest.mark.parametrize("kind", ["true", "text", "missing"])
+def test_probe_rejects_non_python(tmp_path: Path, kind: str) -> None:
+    """Probing something that is not python raises a one-line ValueError naming it."""
+    if kind == "true":
+        path = "/bin/true"
+    elif kind == "text":
+        text = tmp_path / "notes.txt"
+        text.write_text("hello\n")
+        path = str(text)
+    else:
+        path = str(tmp_path / "absent")
+    with pytest.raises(ValueError, match="^not a python interpreter: ") as excinfo:
+        probe_interpreter(path)
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert message.endswith(path)
+
+
+def test_probe_describes_running_interpreter() -> None:
+    """Probing sys.executable reports its version and build."""
+    found = probe_interpreter(sys.executable)
+    assert found.version_tuple == tuple(sys.version_info[:3])
+    assert found.tag == RUNNING_TAG
+    assert found.implementation == "CPython"
+
+
+def test_link_dir_creates_working_links(tmp_path: Path) -> None:
+    """Links named python3.X[t] run the interpreter, and stale links are removed."""
+    found = probe_interpreter(sys.executable)
+    dest = link_dir([found], tmp_path / "bin")
+    link = dest / f"python{RUNNING_TAG}"
+    out = subprocess.run(
+        [str(link), "-c", "import sys; print(sys.version_info[:3])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == str(tuple(sys.version_info[:3]))
+    link_dir([found], dest)
+    assert link.resolve() == Path(found.path).resolve()
+    link_dir([], dest)
+    assert not link.exists()
+
+
+def test_format_table_and_json() -> None:
+    """The table aligns its columns and the JSON carries each tag."""
+    items = [
+        Interpreter("3.9.18", False, "/a/python3.9"),
+        Interpreter("3.13.0", True, "/b/python3.13t"),
+    ]
+    lines = format_table(items).splitlines()
+    assert lines[0].split() == ["python", "free-threaded", "path"]
+    assert {line.index("/") for line in lines[1:]} == {lines[0].index("path")}
+    assert [entry["tag"] for entry in json.loads(to_json(items))] == ["3.9", "3.13t"]
