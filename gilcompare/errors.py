@@ -1,0 +1,20 @@
+"""Errors the command line turns into one line and an exit status."""
+
+from __future__ import annotations
+
+EXIT_FAILED = 1  # a measurement failed, crashed, timed out or mismatched its checksum
+EXIT_USAGE = 2  # bad input: the message names the rule and the valid choices
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+
+class UsageError(ValueError):
+    """Bad input from the user: printed as one line, exit status 2."""
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: clean up, then exit with ``status``."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
