@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 EXIT_FAILED = 1  # a measurement failed, crashed, timed out or mismatched its checksum
 EXIT_USAGE = 2  # bad input: the message names the rule and the valid choices
 EXIT_SIGINT = 130
@@ -15,6 +17,7 @@ class UsageError(ValueError):
 class Interrupted(BaseException):
     """SIGINT or SIGTERM arrived: clean up, then exit with ``status``."""
 
-    def __init__(self, status: int) -> None:
+    def __init__(self, status: int, partial: list[Any] | None = None) -> None:
         super().__init__(status)
         self.status = status
+        self.partial = partial or []  # results measured before the interrupt

@@ -229,3 +229,8 @@ def measure(cell: Cell) -> Result:
     blas = [i.get("blas_threads") for i in infos if i.get("blas_threads") is not None]
     result.blas_threads = max(blas) if blas else None
     return result
+
+
+def measure_record(**cell: Any) -> dict[str, Any]:
+    """measure() with plain-data input and output, for running in an isolated child."""
+    return measure(Cell(**cell)).as_dict()

@@ -190,14 +190,17 @@ def _http_connection(url: str) -> Any:
     import http.client
     from urllib.parse import urlsplit
 
-    conns = getattr(_local, "http", None)
-    if conns is None:
-        conns = _local.http = {}
-    conn = conns.get(url)
-    if conn is None:
+    key = (os.getpid(), url)  # a forked child must not reuse its parent's socket
+    cached = getattr(_local, "http", None)
+    if cached is None or cached[0] != key:
+        if cached is not None and cached[0][0] == os.getpid():
+            cached[1].close()  # the server of an earlier measurement
         parts = urlsplit(url)
-        conn = conns[url] = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    return conn
+        cached = _local.http = (
+            key,
+            http.client.HTTPConnection(parts.hostname, parts.port, timeout=30),
+        )
+    return cached[1]
 
 
 def http_get(size: int) -> int:

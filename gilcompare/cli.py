@@ -1,0 +1,530 @@
+"""The command line: parses, calls the library, prints. Bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from gilcompare import isolate
+from gilcompare.errors import (
+    EXIT_FAILED,
+    EXIT_SIGINT,
+    EXIT_USAGE,
+    Interrupted,
+    UsageError,
+)
+from gilcompare.measure import MODES, Cell, Result
+from gilcompare.models import MODELS
+from gilcompare.options import choices, positive_float, positive_int, positive_ints
+from gilcompare.report import table, to_json
+from gilcompare.sizes import DEFAULT_PROFILE, DEFAULT_WORKERS, PROFILES, SCALINGS
+from gilcompare.workloads import COUNT_PER_UNIT, DEFAULT_WORKLOADS, WORKLOADS
+
+PROG = "gilcompare"
+
+RUN_COLUMNS = [
+    ("workload", "workload"),
+    ("model", "model"),
+    ("workers", "workers"),
+    ("scaling", "scaling"),
+    ("seconds", "median s"),
+    ("spread_pct", "±%"),
+    ("speedup", "speedup"),
+    ("efficiency", "efficiency"),
+    ("ideal", "ideal"),
+    ("gil_enabled", "GIL in workers"),
+    ("status", "status"),
+    ("reason", "note"),
+]
+
+# The seed blog (litaro, 2019): two workers each counting to 10**8.
+SEED_ITERATIONS = 10**8
+SEED_BLOG = {"threads": 12.77, "processes": 6.52}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad usage as one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _progress(enabled: bool, text: str, done: bool = False) -> None:
+    if not enabled:
+        return
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{text}" + ("\n" if done else ""))
+    else:
+        sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _fail_line(res: Result) -> str:
+    return f"{PROG}: {res.workload} under {res.model} ({res.workers} workers): {res.reason}"
+
+
+def run_cells(cells: Sequence[Cell], timeout: float, progress: bool, debug: bool) -> list[Result]:
+    """Measure every cell in an isolated child, serial baselines first; compare checksums.
+
+    Results gathered so far stay in the returned list when an interrupt arrives: the
+    Interrupted exception carries them as ``partial``.
+    """
+    baselines: dict[Cell, Result] = {}
+    order: list[Cell] = []
+    for cell in cells:
+        base = cell.baseline()
+        if base not in order:
+            order.append(base)
+    order += [c for c in cells if c.model != "serial" and c not in order]
+    results: list[Result] = []
+    try:
+        for i, cell in enumerate(order, 1):
+            label = f"[{i}/{len(order)}] {cell.workload} · {cell.model} · {cell.workers}"
+            if sys.stderr.isatty():
+                _progress(progress, f"{label} …")
+            res = _measure_one(cell, timeout)
+            if cell.model == "serial":
+                baselines[cell] = res
+            elif cell.baseline() in baselines:
+                res.compare(baselines[cell.baseline()])
+            if cell.model == "serial" and res.status == "ok":
+                res.speedup, res.efficiency, res.ideal = 1.0, 1.0, 1
+            results.append(res)
+            shown = f"{res.seconds:.3f} s" if res.seconds is not None else res.status
+            _progress(progress, f"{label}: {shown}", done=True)
+            if res.status in ("failed", "mismatch"):
+                print(_fail_line(res), file=sys.stderr)
+                if debug and res.traceback:
+                    print(res.traceback, file=sys.stderr)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        status = exc.status if isinstance(exc, Interrupted) else EXIT_SIGINT
+        raise Interrupted(status, _ordered(results)) from None
+    return _ordered(results)
+
+
+def _ordered(results: list[Result]) -> list[Result]:
+    """Group by workload (in the registry's order), serial first, then models, then workers."""
+    w_rank = {name: i for i, name in enumerate(WORKLOADS)}
+    m_rank = {name: i for i, name in enumerate(MODELS)}
+    return sorted(results, key=lambda r: (w_rank[r.workload], m_rank[r.model], r.workers))
+
+
+def _measure_one(cell: Cell, timeout: float) -> Result:
+    try:
+        record = isolate.call("gilcompare.measure:measure_record", vars_of(cell), timeout)
+        return Result.from_dict(record)
+    except isolate.IsolatedFailure as failure:
+        res = Result(
+            workload=cell.workload,
+            model=cell.model,
+            workers=cell.workers,
+            scaling=cell.scaling,
+            mode=cell.mode,
+            status="failed",
+            reason=failure.reason,
+            profile=cell.profile,
+            repeat=cell.repeat,
+            traceback=failure.traceback,
+            start_method=MODELS[cell.model].start_method,
+        )
+        return res
+
+
+def vars_of(cell: Cell) -> dict[str, Any]:
+    return {k: getattr(cell, k) for k in cell.__dataclass_fields__}
+
+
+def _rows(results: Sequence[Result]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        row = r.as_dict()
+        row["spread_pct"] = None if r.spread is None else 100 * r.spread
+        row["reason"] = (r.reason[:70] + "…") if len(r.reason) > 71 else r.reason
+        rows.append(row)
+    return rows
+
+
+def _records(results: Sequence[Result]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in r.as_dict().items() if k != "traceback"} for r in results]
+
+
+def _emit(results: Sequence[Result], as_json: bool) -> None:
+    if as_json:
+        print(to_json(_records(results)))
+    else:
+        print(table(_rows(results), RUN_COLUMNS))
+
+
+def _exit_status(results: Sequence[Result]) -> int:
+    return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in results) else 0
+
+
+def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None) -> int:
+    emit = emit or _emit
+    try:
+        results = run_cells(cells, args.timeout, not args.quiet, args.debug)
+    except Interrupted as exc:
+        partial = exc.partial
+        if partial:
+            emit(partial, args.json)
+        print(f"{PROG}: interrupted; {len(partial)} measurements kept", file=sys.stderr)
+        return exc.status
+    emit(results, args.json)
+    return _exit_status(results)
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
+    models = choices("model", args.model, list(MODELS), list(MODELS))
+    workers = positive_ints("--workers", args.workers, DEFAULT_WORKERS)
+    repeat = positive_int("--repeat", args.repeat)
+    size = positive_int("--size", args.size) if args.size is not None else None
+    tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
+    cells = [
+        Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat)
+        for w in workloads
+        for m in models
+        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+    ]
+    return _run_and_emit(cells, args)
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    size = (
+        positive_int("--size", args.size)
+        if args.size is not None
+        else round(SEED_ITERATIONS / COUNT_PER_UNIT)
+    )
+    repeat = positive_int("--repeat", args.repeat)
+    process_model = choices(
+        "--process-model",
+        [args.process_model],
+        [m for m in MODELS if m.startswith("processes-")],
+        [],
+    )[0]
+    cells = [
+        Cell("count", "threads", 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
+        Cell("count", process_model, 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
+    ]
+
+    def emit(results: Sequence[Result], as_json: bool) -> None:
+        by_model = {r.model: r for r in results}
+        threads, procs = by_model.get("threads"), by_model.get(process_model)
+        ratio = (
+            threads.seconds / procs.seconds
+            if threads and procs and threads.seconds and procs.seconds
+            else None
+        )
+        summary = {
+            "experiment": "seed: 2 threads vs 2 processes, each counting (weak scaling)",
+            "iterations_per_worker": size * COUNT_PER_UNIT,
+            "blog_threads_s": SEED_BLOG["threads"],
+            "blog_processes_s": SEED_BLOG["processes"],
+            "blog_ratio": SEED_BLOG["threads"] / SEED_BLOG["processes"],
+            "threads_s": threads.seconds if threads else None,
+            "processes_s": procs.seconds if procs else None,
+            "process_model": process_model,
+            "ratio": ratio,
+            "results": _records(results),
+        }
+        if as_json:
+            print(to_json([summary]))
+            return
+        rows = [
+            {
+                "who": "blog (2019)",
+                "threads": SEED_BLOG["threads"],
+                "processes": SEED_BLOG["processes"],
+                "ratio": summary["blog_ratio"],
+            },
+            {
+                "who": f"here (Python {results[0].python})" if results else "here",
+                "threads": summary["threads_s"],
+                "processes": summary["processes_s"],
+                "ratio": ratio,
+            },
+        ]
+        print(
+            f"2 workers each counting to {size * COUNT_PER_UNIT:,} "
+            f"(weak scaling; processes: {process_model})"
+        )
+        print(
+            table(
+                rows,
+                [
+                    ("who", ""),
+                    ("threads", "threads s"),
+                    ("processes", "processes s"),
+                    ("ratio", "threads/processes"),
+                ],
+            )
+        )
+        print()
+        print(table(_rows(results), RUN_COLUMNS))
+
+    return _run_and_emit(cells, args, emit)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    rows = []
+    for m in MODELS.values():
+        reason = m.unavailable()
+        rows.append(
+            {
+                "model": m.name,
+                "kind": m.kind,
+                "start_method": m.start_method,
+                "available": reason is None,
+                "reason": reason or "",
+                "summary": m.summary,
+            }
+        )
+    if args.json:
+        print(to_json(rows))
+    else:
+        print(
+            table(
+                rows,
+                [
+                    ("model", "model"),
+                    ("kind", "kind"),
+                    ("available", "available"),
+                    ("summary", "what"),
+                    ("reason", "why not"),
+                ],
+            )
+        )
+    return 0
+
+
+def cmd_workloads(args: argparse.Namespace) -> int:
+    rows = []
+    for w in WORKLOADS.values():
+        if w.fault and not args.all:
+            continue
+        skipped = {
+            m.name: reason for m in MODELS.values() if (reason := m.cannot_run(w)) is not None
+        }
+        rows.append(
+            {
+                "workload": w.name,
+                "kind": w.kind,
+                "gil": w.gil,
+                "summary": w.summary,
+                "service": w.service,
+                "async": w.afn is not None,
+                "fault": w.fault,
+                "cannot_run": skipped,
+            }
+        )
+    if args.json:
+        print(to_json(rows))
+    else:
+        for row in rows:
+            row["skipped"] = ", ".join(sorted(row["cannot_run"])) or "-"
+        print(
+            table(
+                rows,
+                [
+                    ("workload", "workload"),
+                    ("kind", "kind"),
+                    ("gil", "GIL"),
+                    ("summary", "what"),
+                    ("skipped", "models that cannot run it"),
+                ],
+            )
+        )
+    return 0
+
+
+def cmd_pythons(args: argparse.Namespace) -> int:
+    from gilcompare import interpreters
+
+    if args.path:
+        try:
+            found = [interpreters.probe_interpreter(p) for p in args.path]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        found = interpreters.discover()
+    print(interpreters.to_json(found) if args.json else interpreters.format_table(found))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Milliseconds one unit of each workload costs here, serially (for checking UNITS)."""
+    workloads = choices("workload", args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
+    repeat = positive_int("--repeat", args.repeat)
+    cells = [Cell(w, "serial", 1, "strong", "warm", "quick", None, 4, repeat) for w in workloads]
+
+    def emit(results: Sequence[Result], as_json: bool) -> None:
+        rows = [
+            {
+                "workload": r.workload,
+                "status": r.status,
+                "ms_per_unit": (r.seconds or 0) * 1000 / max(1, r.tasks * r.task_units)
+                if r.seconds
+                else None,
+            }
+            for r in results
+        ]
+        print(
+            to_json(rows)
+            if as_json
+            else table(
+                rows,
+                [("workload", "workload"), ("ms_per_unit", "ms per unit"), ("status", "status")],
+            )
+        )
+
+    return _run_and_emit(cells, args, emit)
+
+
+# -------------------------------------------------------------------------------- parser
+
+
+def _measurement_options(p: argparse.ArgumentParser, repeat: int) -> None:
+    p.add_argument("--repeat", default=str(repeat), help=f"timed repeats (default {repeat})")
+    p.add_argument(
+        "--timeout",
+        default=str(isolate.DEFAULT_TIMEOUT),
+        help="seconds before one measurement is abandoned and its processes killed "
+        f"(default {isolate.DEFAULT_TIMEOUT:g})",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--debug", action="store_true", help="show workers' tracebacks")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description=(
+            "Measure how work scales under Python's concurrency models on this interpreter."
+        ),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__import__('gilcompare').__version__}"
+    )
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="measure workloads × models × workers")
+    run.add_argument(
+        "--workload",
+        action="append",
+        metavar="W",
+        help="workload(s), comma-separated or repeated (default: all but faults)",
+    )
+    run.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="model(s), comma-separated or repeated (default: all)",
+    )
+    run.add_argument(
+        "--workers", action="append", metavar="N", help="worker counts (default: 1,2,4,8)"
+    )
+    run.add_argument(
+        "--scaling",
+        choices=SCALINGS,
+        default="strong",
+        help="strong: fixed total work; weak: fixed work per worker",
+    )
+    run.add_argument(
+        "--mode",
+        choices=MODES,
+        default="warm",
+        help="warm: pool ready before timing; cold: create+run+shutdown timed",
+    )
+    run.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="task size and count preset (default: standard)",
+    )
+    run.add_argument("--size", metavar="UNITS", help="units (~1 ms each) per task")
+    run.add_argument(
+        "--tasks",
+        metavar="T",
+        help="strong: total tasks; weak: tasks per worker (default: profile's)",
+    )
+    _measurement_options(run, repeat=5)
+    run.set_defaults(func=cmd_run)
+
+    seed = sub.add_parser("seed", help="reproduce the seed blog: 2 threads vs 2 processes")
+    seed.add_argument(
+        "--size",
+        metavar="UNITS",
+        help=f"units per worker (default: {SEED_ITERATIONS:,} iterations)",
+    )
+    seed.add_argument(
+        "--process-model",
+        default="processes-fork",
+        help="the process model to compare (default: processes-fork)",
+    )
+    _measurement_options(seed, repeat=3)
+    seed.set_defaults(func=cmd_seed)
+
+    models = sub.add_parser("models", help="list models and whether they run here")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(func=cmd_models)
+
+    workloads = sub.add_parser("workloads", help="list workloads, kinds and GIL behaviour")
+    workloads.add_argument("--json", action="store_true")
+    workloads.add_argument("--all", action="store_true", help="include fault injections")
+    workloads.set_defaults(func=cmd_workloads)
+
+    pythons = sub.add_parser("pythons", help="list the real Python interpreters here")
+    pythons.add_argument("--json", action="store_true")
+    pythons.add_argument("path", nargs="*", help="check these interpreters instead")
+    pythons.set_defaults(func=cmd_pythons)
+
+    calibrate = sub.add_parser("calibrate", help="cost of one unit of each workload here")
+    calibrate.add_argument("--workload", action="append", metavar="W")
+    _measurement_options(calibrate, repeat=3)
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    try:
+        from gilcompare import probes
+    except ImportError:  # pragma: no cover - probes are optional while being built
+        probes = None  # type: ignore[assignment]
+    if probes is not None and hasattr(probes, "register"):
+        probes.register(sub)
+    return parser
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Interrupted(128 + signum)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gilcompare` command; returns the exit status."""
+    parser = build_parser()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
+        if hasattr(args, "timeout") and args.timeout is not None:
+            args.timeout = positive_float("--timeout", args.timeout)
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    except Interrupted as exc:
+        print(f"{PROG}: terminated", file=sys.stderr)
+        return exc.status
+    except BrokenPipeError:
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,70 @@
+"""Tests for gilcompare.models: every available model gives the serial checksums."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from gilcompare.measure import checksum, plan
+from gilcompare.models import MODELS, available_models, get_model, worker_info
+from gilcompare.services import local_peers
+from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
+
+
+def _serial(name: str) -> str:
+    w = get_workload(name)
+    with get_model("serial").start(1) as runner:
+        return checksum(runner.run_workload(w, plan(w, "strong", 2, "tiny")))
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m != "serial"])
+def test_model_matches_serial_on_every_workload(model: str, no_orphans: None) -> None:
+    """Each available model returns the serial checksum for every workload it can run."""
+    m = get_model(model)
+    if m.unavailable():
+        pytest.skip(m.unavailable())
+    for name in DEFAULT_WORKLOADS:
+        w = get_workload(name)
+        if m.cannot_run(w):
+            continue
+        with local_peers({w.service} if w.service else set()):
+            expected = _serial(name)
+            with m.start(2) as runner:
+                infos = runner.warm(w)
+                got = checksum(runner.run_workload(w, plan(w, "strong", 2, "tiny")))
+        assert got == expected, f"{model} × {name}"
+        if m.parallel_workers:
+            assert len(infos) == 2, f"{model}: warm-up reached {len(infos)} workers"
+
+
+def test_availability_reasons() -> None:
+    """Unavailable models say why; subinterpreters need 3.12+."""
+    reason = get_model("subinterpreters").unavailable()
+    if sys.version_info < (3, 12):
+        assert reason == "subinterpreters with their own GIL require Python 3.12+"
+    else:
+        assert reason is None
+    assert get_model("threads").unavailable() is None
+    assert set(available_models()) >= {"serial", "threads", "asyncio"}
+
+
+def test_subinterpreters_refuse_numpy_with_reason() -> None:
+    """numpy cannot be imported in subinterpreters: the combination is refused with a reason."""
+    assert "subinterpreter" in (
+        get_model("subinterpreters").cannot_run(get_workload("numpy")) or ""
+    )
+
+
+def test_unknown_model_and_bad_workers() -> None:
+    """Unknown names list the choices; fewer than one worker is refused."""
+    with pytest.raises(ValueError, match="choose from serial, threads"):
+        get_model("fibers")
+    with pytest.raises(ValueError, match="at least 1"):
+        get_model("threads").start(0)
+
+
+def test_worker_info_reports_gil() -> None:
+    """Workers report their GIL status; on a GIL build it is enabled."""
+    info = worker_info()
+    assert info["gil_enabled"] is (getattr(sys, "_is_gil_enabled", lambda: True)())
