@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from gilcompare import isolate
@@ -34,6 +36,7 @@ RUN_COLUMNS = [
     ("spread_pct", "±%"),
     ("speedup", "speedup"),
     ("efficiency", "efficiency"),
+    ("bar", "of ideal"),
     ("ideal", "ideal"),
     ("gil_enabled", "GIL in workers"),
     ("status", "status"),
@@ -66,7 +69,13 @@ def _fail_line(res: Result) -> str:
     return f"{PROG}: {res.workload} under {res.model} ({res.workers} workers): {res.reason}"
 
 
-def run_cells(cells: Sequence[Cell], timeout: float, progress: bool, debug: bool) -> list[Result]:
+def run_cells(
+    cells: Sequence[Cell],
+    timeout: float,
+    progress: bool,
+    debug: bool,
+    on_result: Callable[[list[Result]], None] | None = None,
+) -> list[Result]:
     """Measure every cell in an isolated child, serial baselines first; compare checksums.
 
     Results gathered so far stay in the returned list when an interrupt arrives: the
@@ -93,6 +102,8 @@ def run_cells(cells: Sequence[Cell], timeout: float, progress: bool, debug: bool
             if cell.model == "serial" and res.status == "ok":
                 res.speedup, res.efficiency, res.ideal = 1.0, 1.0, 1
             results.append(res)
+            if on_result is not None:
+                on_result(_ordered(results))
             shown = f"{res.seconds:.3f} s" if res.seconds is not None else res.status
             _progress(progress, f"{label}: {shown}", done=True)
             if res.status in ("failed", "mismatch"):
@@ -142,9 +153,18 @@ def _rows(results: Sequence[Result]) -> list[dict[str, Any]]:
     for r in results:
         row = r.as_dict()
         row["spread_pct"] = None if r.spread is None else 100 * r.spread
+        row["bar"] = _bar(r.efficiency)
         row["reason"] = (r.reason[:70] + "…") if len(r.reason) > 71 else r.reason
         rows.append(row)
     return rows
+
+
+def _bar(fraction: float | None, width: int = 10) -> str:
+    """Efficiency as a bar: full means the ideal speedup was reached."""
+    if fraction is None:
+        return ""
+    filled = max(0, min(width, round(fraction * width)))
+    return "█" * filled + "·" * (width - filled)
 
 
 def _records(results: Sequence[Result]) -> list[dict[str, Any]]:
@@ -164,8 +184,10 @@ def _exit_status(results: Sequence[Result]) -> int:
 
 def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None) -> int:
     emit = emit or _emit
+    output = getattr(args, "output", None)
+    save = (lambda results: save_results(output, results)) if output else None
     try:
-        results = run_cells(cells, args.timeout, not args.quiet, args.debug)
+        results = run_cells(cells, args.timeout, not args.quiet, args.debug, save)
     except Interrupted as exc:
         partial = exc.partial
         if partial:
@@ -176,7 +198,39 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
     return _exit_status(results)
 
 
+def save_results(path: str, results: Sequence[Result]) -> None:
+    """Write the records so far, atomically: an interrupt or crash never loses them."""
+    partial = f"{path}.part"
+    with open(partial, "w", encoding="utf-8") as f:
+        f.write(to_json(_records(results)))
+    os.replace(partial, path)
+
+
+def load_results(path: str) -> list[Result]:
+    """Read a file written by `run --json`/`--output`, or fail with one line."""
+    expected = "expected the JSON list that `gilcompare run --json` writes"
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as exc:
+        raise UsageError(f"cannot read results file {path}: {exc.strerror}") from None
+    except ValueError:
+        raise UsageError(f"not a results file: {path} is not JSON ({expected})") from None
+    required = {"workload", "model", "workers", "status"}
+    if not isinstance(data, list) or not all(
+        isinstance(r, dict) and required <= set(r) for r in data
+    ):
+        raise UsageError(f"not a results file: {path} ({expected})")
+    return [Result.from_dict(r) for r in data]
+
+
 # ------------------------------------------------------------------------------ commands
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    results = load_results(args.file)
+    _emit(results, args.json)
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -454,8 +508,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="T",
         help="strong: total tasks; weak: tasks per worker (default: profile's)",
     )
+    run.add_argument(
+        "--output",
+        metavar="FILE",
+        help="also write the JSON records to FILE after every measurement",
+    )
     _measurement_options(run, repeat=5)
     run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="show a results file written by run --output")
+    report.add_argument("file", help="a JSON file from `gilcompare run --json/--output`")
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(func=cmd_report)
 
     seed = sub.add_parser("seed", help="reproduce the seed blog: 2 threads vs 2 processes")
     seed.add_argument(

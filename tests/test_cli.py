@@ -238,3 +238,54 @@ def test_results_keep_their_conditions(tmp_path: Path, cli) -> None:  # type: ig
     ):
         assert key in meta
     assert record["start_method"] is None and record["profile"] == "tiny"
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('{"truncated": ', "is not JSON"),
+        ("[1, 2]", "not a results file"),
+        ('{"workload": "count"}', "not a results file"),
+        (None, "cannot read results file"),
+    ],
+)
+def test_corrupt_results_file(
+    tmp_path: Path, content: str | None, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report refuses a corrupt or missing results file with one line and exit 2."""
+    path = tmp_path / "results.json"
+    if content is not None:
+        path.write_text(content)
+    assert main(["report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err
+
+
+def test_output_file_survives_an_interrupt(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--output is rewritten after every measurement, so an interrupt loses nothing measured."""
+    out = tmp_path / "out.json"
+    proc = cli.popen(
+        "run",
+        "--workload",
+        "sleep,count",
+        "--model",
+        "threads",
+        "--workers",
+        "2",
+        "--profile",
+        "tiny",
+        "--repeat",
+        "1",
+        "--quiet",
+        "--output",
+        str(out),
+    )
+    assert proc.wait(timeout=120) == 0
+    assert main(["report", str(out)]) == 0
+    records = json.loads(out.read_text())
+    assert {(r["workload"], r["model"]) for r in records} == {
+        ("sleep", "serial"),
+        ("sleep", "threads"),
+        ("count", "serial"),
+        ("count", "threads"),
+    }
