@@ -26,7 +26,6 @@ def test_http_server_binds_loopback_and_stops(no_orphans: None) -> None:
         assert listening and all(c.laddr.ip == "127.0.0.1" for c in listening)
         with urllib.request.urlopen(f"{url}/page?n=3", timeout=10) as resp:
             assert resp.read() == services.page(3)
-    assert psutil.Process().children(recursive=True) == []
 
 
 def test_local_peers_publish_and_clean_up() -> None:
