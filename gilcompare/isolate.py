@@ -45,7 +45,7 @@ def call(target: str, kwargs: dict[str, Any], timeout: float = DEFAULT_TIMEOUT) 
     Raises IsolatedFailure when the call raised, crashed, exited or ran past ``timeout``.
     Interrupted/KeyboardInterrupt propagate after the child's whole tree is gone.
     """
-    tmp = tempfile.mkdtemp(prefix="gilcompare-run-")
+    tmp = tempfile.mkdtemp(prefix="gilcompare-run-", dir=_short_tempdir())
     try:
         spec_path = os.path.join(tmp, "call.json")
         result_path = os.path.join(tmp, "result.json")
@@ -78,6 +78,16 @@ def call(target: str, kwargs: dict[str, Any], timeout: float = DEFAULT_TIMEOUT) 
         return _outcome(returncode, result_path, log_path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _short_tempdir() -> str | None:
+    """The temp root, unless it is too deep for the forkserver's Unix socket path.
+
+    AF_UNIX paths are limited to about 100 bytes and multiprocessing nests two more
+    directories and a socket name inside TMPDIR; fall back to /tmp then.
+    """
+    root = tempfile.gettempdir()
+    return "/tmp" if len(root) > 40 and os.path.isdir("/tmp") else None
 
 
 def _outcome(returncode: int, result_path: str, log_path: str) -> Any:

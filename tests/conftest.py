@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
@@ -61,15 +62,16 @@ class CLI:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> CLI:
+def cli() -> CLI:
     """A CLI runner; afterwards no tagged process may survive and TMPDIR must be empty."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    # short, like a real TMPDIR: the forkserver's socket path must fit AF_UNIX's limit
+    tmp = Path(tempfile.mkdtemp(prefix="gct-"))
     runner = CLI(tmp)
     yield runner
     psutil.wait_procs(runner.survivors(), timeout=3)
     assert runner.survivors() == []
     assert list(tmp.iterdir()) == []
+    tmp.rmdir()
 
 
 # multiprocessing's own helpers live as long as the process that started them (the test

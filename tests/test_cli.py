@@ -47,6 +47,17 @@ BAD_INPUT = [
     (["calibrate", "--workload", "fault-segv"], "unknown workload 'fault-segv'"),
     (["models", "--extra"], "unrecognized arguments: --extra"),
     (["workloads", "count"], "unrecognized arguments: count"),
+    (["probe", "nope"], "invalid choice: 'nope' (choose from 'latency', 'stop'"),
+    (["probe", "latency", "--model", "fibers"], "unknown --model 'fibers': choose from"),
+    (["probe", "latency", "--switch-interval", "0"], "--switch-interval must be a number"),
+    (["probe", "latency", "--switch-interval", "-1"], "--switch-interval must be a number"),
+    (["probe", "transfer", "--payload", "0"], "--payload must be a whole number of bytes"),
+    (["probe", "transfer", "--payload", "abc"], "--payload must be a whole number of bytes"),
+    (["probe", "transfer", "--method", "teleport"], "unknown --method 'teleport'"),
+    (["probe", "stop", "--method", "kill"], "unknown --method 'kill': choose from event"),
+    (["probe", "memory", "--state", "sleepy"], "unknown --state 'sleepy': choose from idle"),
+    (["probe", "start", "--workers", "0"], "--workers must be an integer of at least 1"),
+    (["probe", "latency", "--timeout", "0"], "--timeout must be a number greater than 0"),
 ]
 
 
@@ -289,3 +300,33 @@ def test_output_file_survives_an_interrupt(cli, tmp_path: Path) -> None:  # type
         ("count", "serial"),
         ("count", "threads"),
     }
+
+
+EVERY_COMMAND = [
+    ["models"],
+    ["workloads", "--all"],
+    ["pythons", "--json"],
+    ["calibrate", "--workload", "count,http", "--repeat", "1", "--quiet"],
+    ["probe", "latency", "--model", "threads", "--workers", "1", "--repeat", "1", "--pings", "50"],
+    ["probe", "stop", "--model", "threads,processes-spawn,asyncio", "--repeat", "1"],
+    [
+        "probe",
+        "start",
+        "--model",
+        "threads,processes-forkserver",
+        "--workers",
+        "2",
+        "--repeat",
+        "1",
+    ],
+    ["probe", "memory", "--model", "processes-fork", "--workers", "2", "--repeat", "1"],
+    ["probe", "transfer", "--model", "processes-fork", "--payload", "64KiB", "--repeat", "1"],
+]
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND, ids=[" ".join(a[:2]) for a in EVERY_COMMAND])
+def test_every_command_leaves_nothing_behind(cli, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Each command succeeds; the cli fixture then checks no process or temp file is left."""
+    proc = cli(*argv, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
