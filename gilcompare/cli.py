@@ -241,7 +241,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
     cells = [
-        Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat)
+        Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat, not args.unpaired)
         for w in workloads
         for m in models
         for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
@@ -507,6 +507,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tasks",
         metavar="T",
         help="strong: total tasks; weak: tasks per worker (default: profile's)",
+    )
+    run.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="skip the serial run before every repeat (faster; speedup then compares with "
+        "the separate serial measurement, which machine drift can bias)",
     )
     run.add_argument(
         "--output",

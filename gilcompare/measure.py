@@ -40,6 +40,7 @@ class Cell:
     size: int | None = None  # units per task; None: the profile's
     tasks: int | None = None  # strong: total tasks; weak: tasks per worker; None: profile's
     repeat: int = 5
+    paired: bool = True  # time the serial task list before every repeat, in the same process
 
     def validate(self) -> None:
         """Raise ValueError naming the rule when a field is out of range."""
@@ -115,6 +116,7 @@ class Result:
     tasks: int = 0
     repeat: int = 0
     times: list[float] = field(default_factory=list)
+    serial_times: list[float] = field(default_factory=list)  # paired: serial before each repeat
     seconds: float | None = None  # median
     spread: float | None = None  # (max - min) / median
     checksum: str = ""
@@ -143,17 +145,22 @@ class Result:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def compare(self, serial: Result) -> None:
-        """Fill speedup, efficiency and the checksum verdict from the serial baseline."""
+        """Check the checksum against the serial baseline; fill speedup and efficiency.
+
+        A paired result already has its speedup from serial runs interleaved with its own
+        repeats (machine drift cancels out); otherwise the baseline's median is used.
+        """
         if self.status != "ok" or serial.status != "ok" or not self.seconds or not serial.seconds:
             return
-        self.serial_checksum = serial.checksum
         if self.checksum != serial.checksum:
             self.status = "mismatch"
             self.reason = f"checksum {self.checksum} differs from serial {serial.checksum}"
             return
-        self.speedup = serial.seconds / self.seconds
-        if self.ideal:
-            self.efficiency = self.speedup / self.ideal
+        self.serial_checksum = serial.checksum
+        if self.speedup is None:
+            self.speedup = serial.seconds / self.seconds
+            if self.ideal:
+                self.efficiency = self.speedup / self.ideal
 
 
 def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") -> Result:
@@ -200,16 +207,29 @@ def measure(cell: Cell) -> Result:
     digests: set[str] = set()
     needed = {workload.service} if workload.service else set()
     with local_peers(needed):
+        paired = cell.paired and cell.model != "serial"
+        serial = get_model("serial").start(1)
+        serial_digests: set[str] = set()
+
+        def serial_pass() -> None:
+            if paired:
+                t0 = time.perf_counter()
+                out = serial.run_workload(workload, sizes)
+                result.serial_times.append(time.perf_counter() - t0)
+                serial_digests.add(checksum(out))
+
         if cell.mode == "warm":
             with model.start(cell.workers) as runner:
                 infos = runner.warm(workload)
                 for _ in range(cell.repeat):
+                    serial_pass()
                     t0 = time.perf_counter()
                     out = runner.run_workload(workload, sizes)
                     result.times.append(time.perf_counter() - t0)
                     digests.add(checksum(out))
         else:
             for _ in range(cell.repeat):
+                serial_pass()
                 t0 = time.perf_counter()
                 with model.start(cell.workers) as runner:
                     out = runner.run_workload(workload, sizes)
@@ -223,6 +243,16 @@ def measure(cell: Cell) -> Result:
     if len(digests) > 1:
         result.status = "mismatch"
         result.reason = "repeats of the same task list returned different checksums"
+    elif paired:
+        result.serial_checksum = ",".join(sorted(serial_digests))
+        if result.serial_checksum != result.checksum:
+            result.status = "mismatch"
+            result.reason = (
+                f"checksum {result.checksum} differs from serial {result.serial_checksum}"
+            )
+        else:
+            result.speedup = statistics.median(result.serial_times) / result.seconds
+            result.efficiency = result.speedup / result.ideal if result.ideal else None
     result.workers_seen = len(infos)
     gils = {bool(i["gil_enabled"]) for i in infos}
     result.gil_enabled = gils.pop() if len(gils) == 1 else True
