@@ -250,16 +250,23 @@ SQLITE_QUERY = "SELECT count(*), total(v) FROM samples WHERE (k * ?) % 97 < 48"
 
 def sqlite_query(size: int) -> int:
     """A full-scan aggregate query per unit on the local sqlite3 file (releases the GIL)."""
-    path = _service(SQLITE_PATH_ENV, "sqlite")
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        acc = 0
-        for i in range(size):
-            n, total = conn.execute(SQLITE_QUERY, (i % 7 + 1,)).fetchone()
-            acc = (acc * 31 + n + int(total)) % (1 << 61)
-        return acc
-    finally:
-        conn.close()
+    conn = _sqlite_connection(_service(SQLITE_PATH_ENV, "sqlite"))
+    acc = 0
+    for i in range(size):
+        n, total = conn.execute(SQLITE_QUERY, (i % 7 + 1,)).fetchone()
+        acc = (acc * 31 + n + int(total)) % (1 << 61)
+    return acc
+
+
+def _sqlite_connection(path: str) -> sqlite3.Connection:
+    """One connection per thread and database, kept open like an application's pool."""
+    key = (os.getpid(), path)  # never reuse a connection across fork
+    cached = getattr(_local, "sqlite", None)
+    if cached is None or cached[0] != key:
+        if cached is not None and cached[0][0] == os.getpid():
+            cached[1].close()  # the database of an earlier measurement
+        cached = _local.sqlite = (key, sqlite3.connect(path, timeout=30))
+    return cached[1]
 
 
 def file_io(size: int) -> int:
