@@ -1,0 +1,18 @@
+"""asv benchmarks for gilcompare: one module per workload family, all logic in gilcompare.
+
+cpu (count, fib), native (sha256, zlib, numpy), io_bound (sleep, http, sqlite, file) and
+locks_alloc (contention, alloc) each hold, for their workloads:
+
+    Serial.time_tasks         the task list run serially: the baseline of every speedup
+    Warm.time_tasks           headline workloads on warm workers: threads, fork processes,
+                              subinterpreters and asyncio at every worker count
+    WarmSpot.time_tasks       the other workloads on warm workers: every model but spawn at 2
+    Scaling.track_speedup     headline grid: serial time / model time, timed alternately,
+    Scaling.track_efficiency  and speedup / ideal
+    Gil.track_gil_enabled     1 or 0: the GIL inside a thread, a process, a subinterpreter
+    Cold.timeraw_start_run_stop  (cpu) start, run and stop every model in a new interpreter
+
+gilcompare.suite says what the sizes, models and asv attributes are and why.
+``nox -s bench`` runs everything on every interpreter found; ``nox -s bench_quick -- --bench
+count`` checks a part once; ``GILCOMPARE_WORKERS=1,2`` narrows the worker counts.
+"""

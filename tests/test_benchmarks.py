@@ -1,0 +1,240 @@
+"""Tests for the asv suite: benchmarks/ and the helpers it runs in gilcompare.suite."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import psutil
+import pytest
+
+from gilcompare import suite
+from gilcompare.sizes import DEFAULT_WORKERS
+from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = sorted(p.stem for p in (ROOT / "benchmarks").glob("*.py") if p.stem != "__init__")
+FAMILIES = ("cpu", "native", "io_bound", "locks_alloc")  # one module per workload family
+BENCHMARK_PREFIXES = ("time_", "timeraw_", "track_")
+# multiprocessing's helpers live as long as the process that started them (the test process)
+MP_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver", "loky.backend")
+
+
+@pytest.fixture
+def benchmarks(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, ModuleType]]:
+    """Every benchmark module, imported as asv imports them (package ``benchmarks``)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    yield {name: importlib.import_module(f"benchmarks.{name}") for name in MODULES}
+
+
+@pytest.fixture
+def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Benchmarks run the tiny profile (1-unit tasks) instead of the asv one."""
+    monkeypatch.setattr(suite, "PROFILE", "tiny")
+
+
+def _classes(module: ModuleType) -> list[type]:
+    return [
+        obj
+        for name, obj in vars(module).items()
+        if inspect.isclass(obj) and any(a.startswith(BENCHMARK_PREFIXES) for a in dir(obj))
+    ]
+
+
+def _children() -> list[psutil.Process]:
+    """This process's descendants, other than multiprocessing's long-lived helpers."""
+    alive = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if not any(h in " ".join(proc.cmdline()) for h in MP_HELPERS):
+                alive.append(proc)
+        except psutil.Error:
+            continue
+    return alive
+
+
+def test_every_module_imports_and_declares_benchmarks(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    """Each module imports, has benchmark classes, and every params matches its names."""
+    assert set(MODULES) >= set(FAMILIES)
+    for module in benchmarks.values():
+        classes = _classes(module)
+        assert classes, module.__name__
+        for cls in classes:
+            assert len(cls.params) == len(cls.param_names), cls
+            assert all(len(values) > 0 for values in cls.params), cls
+    for name in FAMILIES:
+        module = benchmarks[name]
+        assert (module.repeat, module.rounds, module.warmup_time) == (3, 1, 0)
+
+
+def test_every_workload_has_a_serial_baseline_and_a_warm_benchmark(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    """All default workloads appear, each with serial and parallel timings."""
+    serial, warm = set(), set()
+    for module in map(benchmarks.get, FAMILIES):
+        serial.update(module.Serial.params[0])
+        for cls in _classes(module):
+            if cls.__name__.startswith("Warm"):
+                warm.update(cls.params[0])
+    assert serial == warm == set(DEFAULT_WORKLOADS)
+
+
+def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleType]) -> None:
+    """count, sha256, sleep and http run every grid model at every worker count."""
+    grid = {w for module in benchmarks.values() for w in getattr(module, "GRID", [])}
+    assert grid == {"count", "sha256", "sleep", "http"}
+    for name in ("cpu", "native", "io_bound"):
+        module = benchmarks[name]
+        for cls in (module.Warm, module.Scaling):
+            assert list(cls.params[1]) == list(suite.GRID_MODELS)
+            assert tuple(cls.params[2]) == suite.WORKERS
+    assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
+    assert set(suite.SPOT_MODELS) | {"processes-spawn"} == set(suite.COLD_MODELS)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1,2", (1, 2)), ("8", (8,)), (" 4, 1 ,4 ", (1, 4)), ("1,2,4,8", (1, 2, 4, 8))],
+)
+def test_parse_workers_accepts_lists(text: str, expected: tuple[int, ...]) -> None:
+    """Comma-separated positive counts are sorted and deduplicated."""
+    assert suite.parse_workers(text) == expected
+
+
+@pytest.mark.parametrize("text", ["x", "0", "1,,2", "-1", "1.5", "2 4", "1;2", ","])
+def test_parse_workers_rejects_other_values(text: str) -> None:
+    """Anything else fails with one line naming the variable and the expected form."""
+    with pytest.raises(ValueError) as excinfo:
+        suite.parse_workers(text)
+    message = str(excinfo.value)
+    assert "\n" not in message
+    assert message.startswith("GILCOMPARE_WORKERS must be a comma-separated list")
+    assert "'1,2,4,8'" in message and repr(text) in message
+
+
+def test_worker_counts_default_and_bad_value() -> None:
+    """Unset or blank means 1, 2, 4, 8; a bad value exits with the one-line message."""
+    assert suite.worker_counts({}) == tuple(DEFAULT_WORKERS) == (1, 2, 4, 8)
+    assert suite.worker_counts({"GILCOMPARE_WORKERS": " "}) == (1, 2, 4, 8)
+    assert suite.worker_counts({"GILCOMPARE_WORKERS": "2,1"}) == (1, 2)
+    with pytest.raises(SystemExit, match="^GILCOMPARE_WORKERS must be .*got 'two'$"):
+        suite.worker_counts({"GILCOMPARE_WORKERS": "two"})
+
+
+def _import_cpu(workers: str) -> subprocess.CompletedProcess[str]:
+    code = "import benchmarks.cpu as m; print(list(m.Warm.params[2]), list(m.WarmSpot.params[2]))"
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "GILCOMPARE_WORKERS": workers},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("workers", "grid", "spot"), [("4,1", "[1, 4]", "[1]"), ("8,2", "[2, 8]", "[2]")]
+)
+def test_workers_env_sets_the_grids_when_asv_imports_the_suite(
+    workers: str, grid: str, spot: str
+) -> None:
+    """GILCOMPARE_WORKERS sets the grid; the spot count is 2, or the smallest when 2 is out."""
+    result = _import_cpu(workers)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [*grid.split(), *spot.split()]
+
+
+def test_bad_workers_env_stops_the_import_in_one_line() -> None:
+    """A bad GILCOMPARE_WORKERS ends asv's import of the suite with the rule, not a traceback."""
+    bad = _import_cpu("1,2,many")
+    assert bad.returncode != 0
+    assert bad.stderr.strip().splitlines() == [
+        "GILCOMPARE_WORKERS must be a comma-separated list of worker counts of at least 1, "
+        "such as '1,2,4,8'; got '1,2,many'"
+    ]
+
+
+def test_warm_benchmark_leaves_no_child_process(
+    benchmarks: dict[str, ModuleType], tiny: None
+) -> None:
+    """setup starts the HTTP server and two fork workers; teardown leaves no child behind."""
+    bench = benchmarks["io_bound"].Warm()
+    params = ("http", "processes-fork", 2)
+    before = {p.pid for p in _children()}
+    bench.setup(*params)
+    try:
+        assert len({p.pid for p in _children()} - before) >= 3  # server + 2 workers
+        bench.time_tasks(*params)
+        bench.time_tasks(*params)
+    finally:
+        bench.teardown(*params)
+    gone, alive = psutil.wait_procs(_children(), timeout=5)
+    assert alive == []
+
+
+def test_setup_skips_a_model_that_cannot_run(benchmarks: dict[str, ModuleType], tiny: None) -> None:
+    """numpy cannot run in subinterpreters: setup raises NotImplementedError, asv's skip,
+    and the teardown asv still calls afterwards is harmless."""
+    bench = benchmarks["native"].WarmSpot()
+    params = ("numpy", "subinterpreters", suite.SPOT_WORKERS[0])
+    with pytest.raises(NotImplementedError):
+        bench.setup(*params)
+    bench.teardown(*params)
+    grid = suite.gil_grid(["numpy"], ["subinterpreters"], [2])
+    with pytest.raises(NotImplementedError):
+        grid.cell("numpy", "subinterpreters", 2)
+
+
+def test_scaling_grid_reports_speedup_efficiency_and_gil(tiny: None) -> None:
+    """Waiting work on 4 threads beats 1; each speedup divides the row's pooled serial median."""
+    grid = suite.scaling_grid(["sleep"], ["threads"], [1, 4])
+    one, four = grid.cell("sleep", "threads", 1), grid.cell("sleep", "threads", 4)
+    for cell in (one, four):
+        assert len(cell.times) == suite.MODEL_RUNS
+        assert len(cell.serial_times) == suite.MODEL_RUNS - 1
+        assert cell.efficiency == pytest.approx(cell.speedup / cell.workers, abs=1e-3)
+        assert cell.gil_enabled in (True, False)
+    serial = statistics.median(one.serial_times + four.serial_times)
+    assert four.speedup == pytest.approx(serial / statistics.median(four.times), abs=1e-3)
+    assert four.speedup > 1.5 * one.speedup
+
+
+def test_cold_run_times_a_fresh_pool_and_checks_results(tiny: None) -> None:
+    """The cold statement starts, runs and stops a pool, and rejects a wrong answer."""
+    cold = suite.ColdStart("count", "threads", 2)
+    cold.start()
+    try:
+        stmt, setup = cold.code()
+        namespace: dict[str, object] = {}
+        exec(setup, namespace)
+        assert stmt == "run()"
+        assert namespace["run"]() == cold.expected
+    finally:
+        cold.close()
+    wrong = json.dumps([0] * len(cold.expected))
+    with pytest.raises(RuntimeError, match="a fast wrong answer is not a result"):
+        suite.cold_run("count", "threads", 2, "tiny", wrong)()
+
+
+def test_warm_pool_rejects_results_that_differ_from_serial(tiny: None) -> None:
+    """A run whose results differ from the serial ones fails instead of being timed."""
+    pool = suite.WarmPool("count", "threads", 2)
+    pool.start()
+    try:
+        pool.expected = [get_workload("count").fn(2)] * len(pool.sizes)
+        with pytest.raises(RuntimeError, match="differ from serial"):
+            pool.run()
+    finally:
+        pool.close()
