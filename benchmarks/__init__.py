@@ -11,8 +11,12 @@ locks_alloc (contention, alloc) each hold, for their workloads:
     Scaling.track_efficiency  and speedup / ideal
     Gil.track_gil_enabled     1 or 0: the GIL inside a thread, a process, a subinterpreter
     Cold.timeraw_start_run_stop  (cpu) start, run and stop every model in a new interpreter
+    Machine.track_parallel_capacity  (cpu) two fork workers' throughput over one: 2.0 on two
+                              idle cores; a run's speedups cannot beat it
 
-gilcompare.suite says what the sizes, models and asv attributes are and why.
+Each module only declares its workloads as params; the classes' bodies are written once in
+gilcompare.bench, and gilcompare.suite says what the sizes, models and asv attributes are and
+why.
 ``nox -s bench`` runs everything on every interpreter found; ``nox -s bench_quick -- --bench
 count`` checks a part once; ``GILCOMPARE_WORKERS=1,2`` narrows the worker counts.
 """

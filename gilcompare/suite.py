@@ -37,14 +37,27 @@ from typing import Any, Callable, NamedTuple
 from gilcompare.measure import checksum, ideal_speedup, plan
 from gilcompare.models import MODELS, Runner, get_model
 from gilcompare.services import local_peers
-from gilcompare.sizes import DEFAULT_WORKERS
-from gilcompare.workloads import Workload, get_workload
+from gilcompare.sizes import DEFAULT_WORKERS, get_profile
+from gilcompare.workloads import UNITS_VERSION, Workload, get_workload
 
 WORKERS_ENV = "GILCOMPARE_WORKERS"  # recorded with every result (gilcompare.meta.RELEVANT_ENV)
 PROFILE = "asv"  # every benchmark's task list (gilcompare.sizes); results record it
 SCALING = "strong"  # a fixed task list whatever the workers, so serial time / model time
 SPOT = 2  # the one worker count of non-headline workloads: the reference machine's cores
-MODEL_RUNS = 3  # timed runs of the model per scaling cell (a median of three)
+# timed runs of the model per scaling cell, between which serial runs: a shared machine's
+# second core comes and goes within seconds, and a median of seven sees past that
+MODEL_RUNS = 7
+CAPACITY_UNITS = 100  # count units per process when measuring the machine's parallel capacity
+CAPACITY_PAIRS = 9  # one-worker and two-worker runs alternated: a median of nine ratios
+
+
+def _version() -> str:
+    """asv's benchmark version: what a result measured, not the code that measured it."""
+    p = get_profile(PROFILE)
+    return f"units{UNITS_VERSION}-{p.name}-{p.task_units}x{p.tasks}-wait{p.wait_tasks}"
+
+
+VERSION = _version()  # results with another version are not compared with these
 
 # the models each kind of benchmark compares (the module docstring says why these)
 GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one of each kind
@@ -269,6 +282,32 @@ class ColdStart:
     def close(self) -> None:
         """Stop the local peers."""
         self._stack.close()
+
+
+# ------------------------------------------------------------------------------ machine
+
+
+def parallel_capacity(units: int = CAPACITY_UNITS, pairs: int = CAPACITY_PAIRS) -> float:
+    """How many times more pure-Python work two fork workers finish than one, in the same
+    time: 2.0 when this machine gives them two idle cores, less when it is shared (a VM's
+    host, other jobs). No parallel speedup measured alongside can beat it.
+
+    One busy worker and two busy workers alternate on the same warm pool, so dispatch costs
+    the same in both; the result is the median of the pairs' ratios.
+    """
+    w = get_workload("count")
+    _check_runs(w, "processes-fork")
+    ratios: list[float] = []
+    with get_model("processes-fork").start(2) as pool:
+        pool.warm(w)
+        for _ in range(pairs):
+            took = []
+            for sizes in ([units], [units, units]):
+                t0 = time.perf_counter()
+                pool.run(w.fn, sizes)
+                took.append(time.perf_counter() - t0)
+            ratios.append(2 * took[0] / took[1])
+    return round(statistics.median(ratios), 4)
 
 
 # ------------------------------------------------------------------------- grids of cells

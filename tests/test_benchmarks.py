@@ -70,11 +70,34 @@ def test_every_module_imports_and_declares_benchmarks(
         classes = _classes(module)
         assert classes, module.__name__
         for cls in classes:
-            assert len(cls.params) == len(cls.param_names), cls
-            assert all(len(values) > 0 for values in cls.params), cls
-    for name in FAMILIES:
-        module = benchmarks[name]
-        assert (module.repeat, module.rounds, module.warmup_time) == (3, 1, 0)
+            params, names = getattr(cls, "params", []), getattr(cls, "param_names", [])
+            assert len(params) == len(names), cls
+            assert all(len(values) > 0 for values in params), cls
+    for cls in (cls for name in FAMILIES for cls in _classes(benchmarks[name])):
+        assert (cls.repeat, cls.rounds, cls.warmup_time) == (3, 1, 0), cls
+        assert cls.version == suite.VERSION, cls
+
+
+def test_every_setup_cache_is_its_own(benchmarks: dict[str, ModuleType]) -> None:
+    """asv keys a setup_cache by the module and line defining it: an inherited one would
+    hand one family's grid to another."""
+    keys = {}
+    for module in benchmarks.values():
+        for cls in _classes(module):
+            cache = getattr(cls, "setup_cache", None)
+            if cache is not None:
+                code = cache.__code__
+                assert cache.__module__ == module.__name__, cls
+                key = (code.co_filename, code.co_firstlineno)
+                assert key not in keys, (cls, keys.get(key))
+                keys[key] = cls
+                assert cache.timeout == suite.SETUP_CACHE_TIMEOUT
+    assert len(keys) >= 7  # Scaling and Gil in three families, Gil in locks_alloc
+
+
+def test_version_names_what_is_measured() -> None:
+    """The benchmarks' version changes with the units or the profile, not with the code."""
+    assert suite.VERSION == "units1-asv-30x8-wait8"
 
 
 def test_every_workload_has_a_serial_baseline_and_a_warm_benchmark(
@@ -238,3 +261,8 @@ def test_warm_pool_rejects_results_that_differ_from_serial(tiny: None) -> None:
             pool.run()
     finally:
         pool.close()
+
+
+def test_parallel_capacity_is_a_speedup_of_two_processes_over_one() -> None:
+    """Two fork workers against one: about 2 on two idle cores, never far outside 0.5..2.5."""
+    assert 0.5 < suite.parallel_capacity(units=5, pairs=3) < 2.5
