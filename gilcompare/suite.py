@@ -44,9 +44,10 @@ WORKERS_ENV = "GILCOMPARE_WORKERS"  # recorded with every result (gilcompare.met
 PROFILE = "asv"  # every benchmark's task list (gilcompare.sizes); results record it
 SCALING = "strong"  # a fixed task list whatever the workers, so serial time / model time
 SPOT = 2  # the one worker count of non-headline workloads: the reference machine's cores
-# timed runs of the model per scaling cell, between which serial runs: a shared machine's
-# second core comes and goes within seconds, and a median of seven sees past that
-MODEL_RUNS = 7
+ROUNDS_ENV = "GILCOMPARE_ROUNDS"  # rounds of a scaling grid; nox -s bench_quick sets 1
+# each cell's speedup is a median of five serial/model ratios, taken in turns with the
+# other cells (scaling_grid says why)
+DEFAULT_ROUNDS = 5
 CAPACITY_UNITS = 100  # count units per process when measuring the machine's parallel capacity
 CAPACITY_PAIRS = 9  # one-worker and two-worker runs alternated: a median of nine ratios
 
@@ -110,7 +111,22 @@ def worker_counts(environ: Mapping[str, str] | None = None) -> tuple[int, ...]:
         raise SystemExit(str(exc)) from None
 
 
+def scaling_rounds(environ: Mapping[str, str] | None = None) -> int:
+    """Rounds of every scaling grid: ``GILCOMPARE_ROUNDS`` when set, else 5 (a bad value
+    ends asv's import of the suite with a one-line message, as for the worker counts)."""
+    text = (os.environ if environ is None else environ).get(ROUNDS_ENV, "").strip()
+    if not text:
+        return DEFAULT_ROUNDS
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise SystemExit(
+            f"{ROUNDS_ENV} must be a whole number of rounds of at least 1, such as '7'; "
+            f"got {text!r}"
+        )
+    return int(text)
+
+
 WORKERS = worker_counts()
+ROUNDS = scaling_rounds()
 SPOT_WORKERS = (SPOT,) if SPOT in WORKERS else WORKERS[:1]
 
 
@@ -325,7 +341,7 @@ class GridCell:
     gil_enabled: bool | None = None  # as seen inside the workers
     serial_times: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
-    speedup: float | None = None  # median serial time / median model time
+    speedup: float | None = None  # median over rounds of serial time / model time
     efficiency: float | None = None  # speedup / ideal
     ideal: int | None = None  # workers for waiting work, else min(workers, usable CPUs)
 
@@ -362,82 +378,98 @@ def observe_gil(workload: str, model: str, workers: int) -> GridCell:
     return cell
 
 
-def time_against_serial(workload: str, model: str, workers: int) -> GridCell:
-    """Time the model and serial on the same task list, alternately: M S M S M.
+def visit(cell: GridCell, round_: int) -> None:
+    """One round of a cell: start and warm its workers, then time the model and serial once
+    each on the same task list, back to back (the order alternates with the round).
 
-    Alternating keeps both under the same conditions on a shared machine, which matters more
-    for a ratio than absolute times do. ``scaling_grid`` turns the times into a speedup.
+    The results of both must equal serial ones computed beforehand: a fast wrong answer
+    fails the cell instead of being timed.
     """
+    w = get_workload(cell.workload)
+    sizes = plan(w, SCALING, cell.workers, PROFILE)
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(get_model(cell.model).start(cell.workers))
+        cell.gil_enabled = _gil(pool.warm(w))
+        # computed (once per process) and run inline after the model's workers started, so
+        # fork workers inherit no open connection; the serial results already warmed serial
+        expected = serial_results(w, sizes)
+        serial = stack.enter_context(get_model("serial").start(1))
+        pairs = [(pool, cell.times, cell.model), (serial, cell.serial_times, "serial")]
+        for runner, times, name in pairs if round_ % 2 == 0 else pairs[::-1]:
+            t0 = time.perf_counter()
+            out = runner.run_workload(w, sizes)
+            times.append(time.perf_counter() - t0)
+            _verify(out, expected, w, name)
+
+
+def time_against_serial(workload: str, model: str, workers: int) -> GridCell:
+    """One cell measured on its own: ROUNDS rounds of ``visit`` in a row."""
     w = get_workload(workload)
     cell = GridCell(workload, model, workers, ideal=ideal_speedup(w, workers))
-    sizes = plan(w, SCALING, workers, PROFILE)
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(local_peers(_services(w)))
-        pool = stack.enter_context(get_model(model).start(workers))
-        cell.gil_enabled = _gil(pool.warm(w))
-        # started after the model's workers, so fork workers inherit no open connection
-        serial = stack.enter_context(get_model("serial").start(1))
-        serial.warm(w)
-        outs = {pool: [], serial: []}
-        for i in range(2 * MODEL_RUNS - 1):
-            runner, times = (pool, cell.times) if i % 2 == 0 else (serial, cell.serial_times)
-            t0 = time.perf_counter()
-            outs[runner].append(runner.run_workload(w, sizes))
-            times.append(time.perf_counter() - t0)
-    expected = outs[serial][0]
-    for runner, name in ((serial, "serial"), (pool, model)):
-        for out in outs[runner]:
-            _verify(out, expected, w, name)
+    with local_peers(_services(w)):
+        for round_ in range(ROUNDS):
+            visit(cell, round_)
+    _speedup(cell)
     return cell
 
 
-def _speedups(row: list[GridCell]) -> None:
-    """Fill speedup and efficiency for one model's cells from the serial runs of them all.
+def _speedup(cell: GridCell) -> None:
+    """Speedup: the median over rounds of serial time / model time, each pair timed back to
+    back; efficiency: speedup / ideal."""
+    if cell.status == "ok" and cell.ideal and cell.times:
+        ratios = [s / m for s, m in zip(cell.serial_times, cell.times)]
+        cell.speedup = round(statistics.median(ratios), 4)
+        cell.efficiency = round(cell.speedup / cell.ideal, 4)
 
-    Every cell of a row runs the same task list (strong scaling), so the serial runs taken
-    between its cells' runs, moments apart, are one sample: a median of 2 x cells runs.
+
+def scaling_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
+    """Speedup and efficiency of every cell (asv setup_cache of the Scaling benchmarks).
+
+    The cells take turns: in each of ROUNDS rounds every cell gets one ``visit`` (a new
+    warm pool, one model run and one serial run). On a shared machine a core can go missing
+    for seconds at a time; taking turns spreads each cell's runs over the whole grid, so such
+    seconds spoil one round of a few cells rather than every round of one cell, and the
+    median over rounds sees past them. One failing cell does not sink the rest.
     """
-    serial = [t for cell in row if cell.status == "ok" for t in cell.serial_times]
-    for cell in row:
-        if cell.status == "ok" and cell.ideal:
-            cell.speedup = round(statistics.median(serial) / statistics.median(cell.times), 4)
-            cell.efficiency = round(cell.speedup / cell.ideal, 4)
+    workloads, models, workers = list(workloads), list(models), list(workers)
+    grid = Grid()
+    for workload in workloads:
+        w = get_workload(workload)
+        for model in models:
+            reason = get_model(model).cannot_run(w)
+            for n in workers:
+                cell = GridCell(workload, model, n, ideal=ideal_speedup(w, n))
+                if reason is not None:
+                    cell.status, cell.reason = "skipped", reason
+                grid.add(cell)
+    services = set().union(*(_services(get_workload(name)) for name in workloads))
+    with local_peers(services):
+        for round_ in range(ROUNDS):
+            for cell in grid.cells.values():
+                if cell.status != "ok":
+                    continue
+                try:
+                    visit(cell, round_)
+                except Exception as exc:
+                    cell.status, cell.reason = "failed", f"{type(exc).__name__}: {exc}"
+    for cell in grid.cells.values():
+        _speedup(cell)
+    return grid
 
 
-def _grid(
-    measure_cell: Callable[[str, str, int], GridCell],
-    finish_row: Callable[[list[GridCell]], None],
-    workloads: Iterable[str],
-    models: Iterable[str],
-    workers: Iterable[int],
-) -> Grid:
-    """Measure every (workload, model, workers) cell; one failing cell does not sink the rest."""
+def gil_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
+    """The GIL status in every cell's workers (asv setup_cache of the Gil benchmarks).
+    One failing cell does not sink the rest."""
     grid = Grid()
     for workload in workloads:
         for model in models:
             reason = get_model(model).cannot_run(get_workload(workload))
-            row = []
             for n in workers:
                 if reason is not None:
-                    row.append(GridCell(workload, model, n, "skipped", reason))
+                    grid.add(GridCell(workload, model, n, "skipped", reason))
                     continue
                 try:
-                    row.append(measure_cell(workload, model, n))
+                    grid.add(observe_gil(workload, model, n))
                 except Exception as exc:
-                    row.append(
-                        GridCell(workload, model, n, "failed", f"{type(exc).__name__}: {exc}")
-                    )
-            finish_row(row)
-            for cell in row:
-                grid.add(cell)
+                    grid.add(GridCell(workload, model, n, "failed", f"{type(exc).__name__}: {exc}"))
     return grid
-
-
-def scaling_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
-    """Speedup and efficiency of every cell (asv setup_cache of the Scaling benchmarks)."""
-    return _grid(time_against_serial, _speedups, workloads, models, list(workers))
-
-
-def gil_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
-    """The GIL status in every cell's workers (asv setup_cache of the Gil benchmarks)."""
-    return _grid(observe_gil, lambda row: None, workloads, models, list(workers))

@@ -155,6 +155,15 @@ def test_worker_counts_default_and_bad_value() -> None:
         suite.worker_counts({"GILCOMPARE_WORKERS": "two"})
 
 
+def test_scaling_rounds_default_and_bad_value() -> None:
+    """Unset means 5 rounds; a positive whole number sets them; anything else is one line."""
+    assert suite.scaling_rounds({}) == suite.DEFAULT_ROUNDS == 5
+    assert suite.scaling_rounds({"GILCOMPARE_ROUNDS": " 1 "}) == 1
+    for bad in ("0", "-1", "two", "1.5", "1,2"):
+        with pytest.raises(SystemExit, match=r"^GILCOMPARE_ROUNDS must be .*got '.+'$"):
+            suite.scaling_rounds({"GILCOMPARE_ROUNDS": bad})
+
+
 def _import_cpu(workers: str) -> subprocess.CompletedProcess[str]:
     code = "import benchmarks.cpu as m; print(list(m.Warm.params[2]), list(m.WarmSpot.params[2]))"
     return subprocess.run(
@@ -221,17 +230,45 @@ def test_setup_skips_a_model_that_cannot_run(benchmarks: dict[str, ModuleType], 
 
 
 def test_scaling_grid_reports_speedup_efficiency_and_gil(tiny: None) -> None:
-    """Waiting work on 4 threads beats 1; each speedup divides the row's pooled serial median."""
+    """Waiting work on 4 threads beats 1; each speedup is the median of its rounds' ratios."""
     grid = suite.scaling_grid(["sleep"], ["threads"], [1, 4])
     one, four = grid.cell("sleep", "threads", 1), grid.cell("sleep", "threads", 4)
     for cell in (one, four):
-        assert len(cell.times) == suite.MODEL_RUNS
-        assert len(cell.serial_times) == suite.MODEL_RUNS - 1
+        assert len(cell.times) == len(cell.serial_times) == suite.ROUNDS
         assert cell.efficiency == pytest.approx(cell.speedup / cell.workers, abs=1e-3)
         assert cell.gil_enabled in (True, False)
-    serial = statistics.median(one.serial_times + four.serial_times)
-    assert four.speedup == pytest.approx(serial / statistics.median(four.times), abs=1e-3)
+    ratios = [s / m for s, m in zip(four.serial_times, four.times)]
+    assert four.speedup == pytest.approx(statistics.median(ratios), abs=1e-3)
     assert four.speedup > 1.5 * one.speedup
+
+
+def test_scaling_grid_marks_skipped_and_failed_cells(
+    tiny: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model that cannot run is skipped with its reason; a failing cell fails with its
+    reason while the others are still measured; a wrong answer fails its cell."""
+    numpy = suite.scaling_grid(["numpy"], ["subinterpreters"], [2])
+    with pytest.raises(NotImplementedError, match="subinterpreters|numpy"):
+        numpy.cell("numpy", "subinterpreters", 2)
+
+    real_visit = suite.visit
+
+    def broken_at_two(cell: suite.GridCell, round_: int) -> None:
+        if cell.workers == 2:
+            raise OSError("no more processes")
+        real_visit(cell, round_)
+
+    monkeypatch.setattr(suite, "visit", broken_at_two)
+    grid = suite.scaling_grid(["count"], ["threads"], [1, 2])
+    with pytest.raises(RuntimeError, match="OSError: no more processes"):
+        grid.cell("count", "threads", 2)
+    assert grid.cell("count", "threads", 1).speedup > 0
+
+    monkeypatch.setattr(suite, "visit", real_visit)
+    monkeypatch.setattr(suite, "serial_results", lambda workload, sizes: [0] * len(sizes))
+    wrong = suite.scaling_grid(["count"], ["threads"], [2])
+    with pytest.raises(RuntimeError, match="a fast wrong answer is not a result"):
+        wrong.cell("count", "threads", 2)
 
 
 def test_cold_run_times_a_fresh_pool_and_checks_results(tiny: None) -> None:
