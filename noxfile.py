@@ -107,12 +107,16 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench_quick(session: nox.Session) -> None:
-    """Run each benchmark once to find errors; nothing is saved to results/."""
+    """Run each benchmark once, at 2 workers, to find errors; nothing is saved to results/."""
     _setup_asv(session)
     # asv 0.6 saves --quick results; one-sample numbers must not reach results/.
-    # --quick does not reach setup_cache, so the scaling grids are told to run one round.
-    rounds = {"GILCOMPARE_ROUNDS": os.environ.get("GILCOMPARE_ROUNDS", "1")}
-    session.run("asv", "run", "--quick", "--show-stderr", "--dry-run", *session.posargs, env=rounds)
+    # --quick does not reach setup_cache, so the scaling grids are told to run one round;
+    # and every grid runs at 2 workers only, unless GILCOMPARE_WORKERS says otherwise.
+    env = {
+        "GILCOMPARE_ROUNDS": os.environ.get("GILCOMPARE_ROUNDS", "1"),
+        "GILCOMPARE_WORKERS": os.environ.get("GILCOMPARE_WORKERS", "2"),
+    }
+    session.run("asv", "run", "--quick", "--show-stderr", "--dry-run", *session.posargs, env=env)
 
 
 @nox.session(default=False)
