@@ -102,7 +102,15 @@ def bench(session: nox.Session) -> None:
     """Run the asv suite on every configured python found, then build the html pages."""
     _setup_asv(session)
     session.run("asv", "run", *session.posargs)
-    session.run("asv", "publish")
+    _publish(session)
+
+
+def _publish(session: nox.Session, *args: str) -> None:
+    """asv publish, then copy the files the pages load from CDNs into the site, so it opens
+    offline (gilcompare/pages.py, standard library only)."""
+    session.run("asv", "publish", *args)
+    html = json.loads(ASV_CONF.read_text(encoding="utf-8"))["html_dir"]
+    session.run("python", str(ROOT / "gilcompare" / "pages.py"), html)
 
 
 @nox.session(default=False)
@@ -123,7 +131,7 @@ def bench_quick(session: nox.Session) -> None:
 def publish(session: nox.Session) -> None:
     """Build the html pages from results/."""
     session.install("asv", "virtualenv")
-    session.run("asv", "publish", *session.posargs)
+    _publish(session, *session.posargs)
 
 
 @nox.session(default=False)
