@@ -402,17 +402,6 @@ def visit(cell: GridCell, round_: int) -> None:
             _verify(out, expected, w, name)
 
 
-def time_against_serial(workload: str, model: str, workers: int) -> GridCell:
-    """One cell measured on its own: ROUNDS rounds of ``visit`` in a row."""
-    w = get_workload(workload)
-    cell = GridCell(workload, model, workers, ideal=ideal_speedup(w, workers))
-    with local_peers(_services(w)):
-        for round_ in range(ROUNDS):
-            visit(cell, round_)
-    _speedup(cell)
-    return cell
-
-
 def _speedup(cell: GridCell) -> None:
     """Speedup: the median over rounds of serial time / model time, each pair timed back to
     back; efficiency: speedup / ideal."""
