@@ -25,6 +25,9 @@ class WarmSpot(bench.Warm):
 
 class Scaling(bench.Scaling):
     params = [GRID, suite.GRID_MODELS, suite.WORKERS]
+    # two busy Python processes are what a shared host disturbs most (its share of the second
+    # core swings for seconds at a time): more rounds, spread over a longer stretch
+    grid_rounds = 9
 
     def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
         return self.measure()

@@ -44,9 +44,9 @@ WORKERS_ENV = "GILCOMPARE_WORKERS"  # recorded with every result (gilcompare.met
 PROFILE = "asv"  # every benchmark's task list (gilcompare.sizes); results record it
 SCALING = "strong"  # a fixed task list whatever the workers, so serial time / model time
 SPOT = 2  # the one worker count of non-headline workloads: the reference machine's cores
-ROUNDS_ENV = "GILCOMPARE_ROUNDS"  # rounds of a scaling grid; nox -s bench_quick sets 1
-# each cell's speedup is a median of five serial/model ratios, taken in turns with the
-# other cells (scaling_grid says why)
+ROUNDS_ENV = "GILCOMPARE_ROUNDS"  # rounds of every scaling grid; nox -s bench_quick sets 1
+# each cell's speedup is a median of serial/model ratios, one per round, taken in turns with
+# the other cells (scaling_grid says why); a family's Scaling may ask for more or fewer
 DEFAULT_ROUNDS = 5
 CAPACITY_UNITS = 100  # count units per process when measuring the machine's parallel capacity
 CAPACITY_PAIRS = 9  # one-worker and two-worker runs alternated: a median of nine ratios
@@ -111,12 +111,12 @@ def worker_counts(environ: Mapping[str, str] | None = None) -> tuple[int, ...]:
         raise SystemExit(str(exc)) from None
 
 
-def scaling_rounds(environ: Mapping[str, str] | None = None) -> int:
-    """Rounds of every scaling grid: ``GILCOMPARE_ROUNDS`` when set, else 5 (a bad value
-    ends asv's import of the suite with a one-line message, as for the worker counts)."""
+def scaling_rounds(environ: Mapping[str, str] | None = None, default: int = DEFAULT_ROUNDS) -> int:
+    """Rounds of a scaling grid: ``GILCOMPARE_ROUNDS`` when set, else the grid's default (a
+    bad value ends asv's import of the suite with a one-line message, as for the workers)."""
     text = (os.environ if environ is None else environ).get(ROUNDS_ENV, "").strip()
     if not text:
-        return DEFAULT_ROUNDS
+        return default
     if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
         raise SystemExit(
             f"{ROUNDS_ENV} must be a whole number of rounds of at least 1, such as '7'; "
@@ -126,7 +126,7 @@ def scaling_rounds(environ: Mapping[str, str] | None = None) -> int:
 
 
 WORKERS = worker_counts()
-ROUNDS = scaling_rounds()
+scaling_rounds()  # a bad GILCOMPARE_ROUNDS stops the import, before any grid runs
 SPOT_WORKERS = (SPOT,) if SPOT in WORKERS else WORKERS[:1]
 
 
@@ -411,10 +411,15 @@ def _speedup(cell: GridCell) -> None:
         cell.efficiency = round(cell.speedup / cell.ideal, 4)
 
 
-def scaling_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
+def scaling_grid(
+    workloads: Iterable[str],
+    models: Iterable[str],
+    workers: Iterable[int],
+    rounds: int = DEFAULT_ROUNDS,
+) -> Grid:
     """Speedup and efficiency of every cell (asv setup_cache of the Scaling benchmarks).
 
-    The cells take turns: in each of ROUNDS rounds every cell gets one ``visit`` (a new
+    The cells take turns: in each of ``rounds`` rounds every cell gets one ``visit`` (a new
     warm pool, one model run and one serial run). On a shared machine a core can go missing
     for seconds at a time; taking turns spreads each cell's runs over the whole grid, so such
     seconds spoil one round of a few cells rather than every round of one cell, and the
@@ -433,7 +438,7 @@ def scaling_grid(workloads: Iterable[str], models: Iterable[str], workers: Itera
                 grid.add(cell)
     services = set().union(*(_services(get_workload(name)) for name in workloads))
     with local_peers(services):
-        for round_ in range(ROUNDS):
+        for round_ in range(scaling_rounds(default=rounds)):
             for cell in grid.cells.values():
                 if cell.status != "ok":
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
@@ -126,6 +127,31 @@ def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleTyp
     assert set(suite.SPOT_MODELS) | {"processes-spawn"} == set(suite.COLD_MODELS)
 
 
+def test_each_family_grid_runs_its_rounds_unless_told(
+    benchmarks: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pure-Python cells get the most rounds, waiting ones the fewest; GILCOMPARE_ROUNDS
+    overrides them all (nox -s bench_quick's single round)."""
+    rounds_run = {}
+
+    def fake_visit(cell: suite.GridCell, round_: int) -> None:
+        rounds_run[cell.workload] = round_ + 1
+        cell.times.append(1.0)
+        cell.serial_times.append(1.0)
+
+    monkeypatch.setattr(suite, "visit", fake_visit)
+    monkeypatch.setattr(suite, "local_peers", lambda services: contextlib.nullcontext())
+    monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
+    grids = {
+        name: benchmarks[name].Scaling().setup_cache() for name in ("cpu", "native", "io_bound")
+    }
+    assert rounds_run == {"count": 9, "sha256": 5, "sleep": 3, "http": 3}
+    assert grids["cpu"].cell("count", "threads", 2).speedup == 1.0
+    monkeypatch.setenv("GILCOMPARE_ROUNDS", "1")
+    benchmarks["cpu"].Scaling().setup_cache()
+    assert rounds_run["count"] == 1
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [("1,2", (1, 2)), ("8", (8,)), (" 4, 1 ,4 ", (1, 4)), ("1,2,4,8", (1, 2, 4, 8))],
@@ -156,9 +182,11 @@ def test_worker_counts_default_and_bad_value() -> None:
 
 
 def test_scaling_rounds_default_and_bad_value() -> None:
-    """Unset means 5 rounds; a positive whole number sets them; anything else is one line."""
+    """Unset means the grid's default (5 unless it says); a positive whole number overrides
+    it; anything else is one line."""
     assert suite.scaling_rounds({}) == suite.DEFAULT_ROUNDS == 5
-    assert suite.scaling_rounds({"GILCOMPARE_ROUNDS": " 1 "}) == 1
+    assert suite.scaling_rounds({}, default=9) == 9
+    assert suite.scaling_rounds({"GILCOMPARE_ROUNDS": " 1 "}, default=9) == 1
     for bad in ("0", "-1", "two", "1.5", "1,2"):
         with pytest.raises(SystemExit, match=r"^GILCOMPARE_ROUNDS must be .*got '.+'$"):
             suite.scaling_rounds({"GILCOMPARE_ROUNDS": bad})
@@ -229,12 +257,15 @@ def test_setup_skips_a_model_that_cannot_run(benchmarks: dict[str, ModuleType], 
         grid.cell("numpy", "subinterpreters", 2)
 
 
-def test_scaling_grid_reports_speedup_efficiency_and_gil(tiny: None) -> None:
+def test_scaling_grid_reports_speedup_efficiency_and_gil(
+    tiny: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Waiting work on 4 threads beats 1; each speedup is the median of its rounds' ratios."""
-    grid = suite.scaling_grid(["sleep"], ["threads"], [1, 4])
+    monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
+    grid = suite.scaling_grid(["sleep"], ["threads"], [1, 4], rounds=3)
     one, four = grid.cell("sleep", "threads", 1), grid.cell("sleep", "threads", 4)
     for cell in (one, four):
-        assert len(cell.times) == len(cell.serial_times) == suite.ROUNDS
+        assert len(cell.times) == len(cell.serial_times) == 3
         assert cell.efficiency == pytest.approx(cell.speedup / cell.workers, abs=1e-3)
         assert cell.gil_enabled in (True, False)
     ratios = [s / m for s, m in zip(four.serial_times, four.times)]
