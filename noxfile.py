@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -20,6 +22,7 @@ nox.options.error_on_missing_interpreters = False
 ROOT = Path(__file__).resolve().parent
 LINKS = ROOT / ".nox" / ".pythons"
 ASV_CONF = ROOT / "asv.conf.json"
+RESULTS = ROOT / json.loads(ASV_CONF.read_text(encoding="utf-8"))["results_dir"]
 BENCHMARKS = ROOT / "benchmarks"
 
 
@@ -113,6 +116,25 @@ def _publish(session: nox.Session, *args: str) -> None:
     session.run("python", str(ROOT / "gilcompare" / "pages.py"), html)
 
 
+@contextlib.contextmanager
+def _results_untouched() -> Iterator[None]:
+    """Put results/ back as it was: even a dry run rewrites results/benchmarks.json with the
+    run's parameters (2 workers only in bench_quick), which publish would then plot."""
+    before = {p: p.read_bytes() for p in RESULTS.rglob("*") if p.is_file()}
+    dirs = {p for p in RESULTS.rglob("*") if p.is_dir()}
+    try:
+        yield
+    finally:
+        for path in sorted(RESULTS.rglob("*"), reverse=True):  # files before their folders
+            if path.is_file() and path not in before:
+                path.unlink()
+            elif path.is_dir() and path not in dirs and not any(path.iterdir()):
+                path.rmdir()
+        for path, data in before.items():
+            if not path.is_file() or path.read_bytes() != data:
+                path.write_bytes(data)
+
+
 @nox.session(default=False)
 def bench_quick(session: nox.Session) -> None:
     """Run each benchmark once, at 2 workers, to find errors; nothing is saved to results/."""
@@ -127,7 +149,8 @@ def bench_quick(session: nox.Session) -> None:
         "GILCOMPARE_WORKERS": os.environ.get("GILCOMPARE_WORKERS", "2"),
     }
     quick = ["--quick", "--show-stderr", "--dry-run", "--launch-method", "forkserver"]
-    session.run("asv", "run", *quick, *session.posargs, env=env)
+    with _results_untouched():
+        session.run("asv", "run", *quick, *session.posargs, env=env)
 
 
 @nox.session(default=False)
