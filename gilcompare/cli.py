@@ -440,6 +440,39 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return _run_and_emit(cells, args, emit)
 
 
+def cmd_results(args: argparse.Namespace) -> int:
+    """One run of the asv suite from results/: speedups with a column per Python."""
+    from pathlib import Path
+
+    from gilcompare import asvresults
+
+    workers = positive_int("--workers", args.workers)
+    run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
+    pythons, rows = asvresults.speedup_table(run, workers)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "machine": run.machine,
+                    "commit": run.commit,
+                    "commit_date": run.date.isoformat(),
+                    "workers": workers,
+                    "pythons": pythons,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"speedup over serial at {workers} workers: machine {run.machine}, "
+        f"commit {run.commit[:8]} of {run.date:%Y-%m-%d %H:%M} UTC"
+    )
+    columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
+    print(table(rows, columns))
+    return 0
+
+
 # -------------------------------------------------------------------------------- parser
 
 
@@ -526,6 +559,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("file", help="a JSON file from `gilcompare run --json/--output`")
     report.add_argument("--json", action="store_true")
     report.set_defaults(func=cmd_report)
+
+    results = sub.add_parser(
+        "results", help="the asv suite's speedups from results/, a column per Python"
+    )
+    results.add_argument("results_dir", nargs="?", default="results", help="default: results")
+    results.add_argument("--machine", help="asv machine name (default: the only one)")
+    results.add_argument("--commit", help="a commit hash prefix (default: the latest run)")
+    results.add_argument("--workers", default="2", help="worker count to show (default 2)")
+    results.add_argument("--json", action="store_true")
+    results.set_defaults(func=cmd_results)
 
     seed = sub.add_parser("seed", help="reproduce the seed blog: 2 threads vs 2 processes")
     seed.add_argument(

@@ -1,0 +1,132 @@
+"""Tests for gilcompare.asvresults and `gilcompare results`: asv's files read back, bad
+input as one line."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gilcompare import asvresults
+from gilcompare.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ["result", "params", "version", "started_at", "duration"]
+SCALING_PARAMS = [["'count'"], ["'threads'", "'processes-fork'"], ["1", "2"]]
+
+
+def _write(folder: Path, commit: str, python: str, date: int, speedups: list[Any]) -> None:
+    """An asv results file: count on threads and fork at 1 and 2 workers, and the capacity."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "machine.json").write_text(json.dumps({"machine": folder.name}))
+    data = {
+        "commit_hash": commit,
+        "env_name": f"virtualenv-py{python}",
+        "date": date,
+        "python": python,
+        "env_vars": {},
+        "result_columns": COLUMNS,
+        "results": {
+            "cpu.Scaling.track_speedup": [speedups, SCALING_PARAMS, "v", 0, 1.0],
+            "cpu.Machine.track_parallel_capacity": [[1.9], [], "v", 0, 1.0],
+        },
+    }
+    (folder / f"{commit[:8]}-virtualenv-py{python}.json").write_text(json.dumps(data))
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """Two runs on machine 'box': an old one on 3.12, the latest on 3.9 and 3.12."""
+    box = tmp_path / "box"
+    _write(box, "a" * 40, "3.12", 1_000, [1.0, 0.5, 1.0, 1.5])
+    _write(box, "b" * 40, "3.12", 2_000, [1.0, 0.98, 1.0, 1.9])
+    _write(box, "b" * 40, "3.9", 2_000, [1.0, 1.01, 1.0, None])
+    return tmp_path
+
+
+def test_latest_run_by_python(results: Path) -> None:
+    """Columns are Pythons in version order; a skipped cell is None; capacity comes last."""
+    run = asvresults.pick_run(results)
+    assert (run.machine, run.commit) == ("box", "b" * 40)
+    pythons, rows = asvresults.speedup_table(run, workers=2)
+    assert pythons == ["3.9", "3.12"]
+    by_model = {row["model"]: row for row in rows}
+    assert by_model["threads"] == {
+        "workload": "count",
+        "model": "threads",
+        "3.9": 1.01,
+        "3.12": 0.98,
+    }
+    assert by_model["processes-fork"]["3.12"] == 1.9
+    assert by_model["processes-fork"]["3.9"] is None
+    assert rows[-1]["workload"] == "machine" and rows[-1]["3.9"] == 1.9
+
+
+def test_older_run_by_commit_prefix(results: Path) -> None:
+    pythons, rows = asvresults.speedup_table(asvresults.pick_run(results, commit="aaa"), 2)
+    assert pythons == ["3.12"] and rows[0]["3.12"] == 0.5
+
+
+def test_results_command_table_and_json(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["results", str(results), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "at 1 workers: machine box, commit bbbbbbbb" in out
+    assert out.splitlines()[1].split() == ["workload", "model", "3.9", "3.12"]
+    assert main(["results", str(results), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["workers"] == 2 and data["pythons"] == ["3.9", "3.12"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workers", "3"], "no speedups at 3 workers in this run: choose from 1, 2"),
+        (["--workers", "0"], "--workers must be an integer of at least 1, got 0"),
+        (["--machine", "nope"], "unknown machine 'nope': choose from box"),
+        (["--commit", "c"], "no single run for commit 'c': choose from aaaaaaaa"),
+    ],
+)
+def test_bad_input_is_one_line(
+    results: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["results", str(results), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{oops", "is not JSON"), ('{"commit_hash": "x"}', "lacks commit_hash, python")],
+)
+def test_corrupt_or_missing_results(
+    results: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    (results / "box" / "broken.json").write_text(text)
+    assert main(["results", str(results)]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["results", str(results / "absent")]) == 2
+    assert "no asv results folder at" in capsys.readouterr().err
+
+
+def test_several_machines_need_a_choice(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(results / "other", "c" * 40, "3.11", 3_000, [1.0, 1.0, 1.0, 1.8])
+    assert main(["results", str(results)]) == 2
+    assert "choose --machine box|other" in capsys.readouterr().err
+    assert main(["results", str(results), "--machine", "other"]) == 0
+
+
+def test_committed_results_cover_five_pythons() -> None:
+    """The committed history's latest run: at least five Pythons, each with a count speedup
+    for threads and fork processes at 2 workers and the machine's capacity beside them."""
+    run = asvresults.pick_run(ROOT / "results")
+    pythons, rows = asvresults.speedup_table(run, workers=2)
+    assert len(pythons) >= 5
+    count = {row["model"]: row for row in rows if row["workload"] == "count"}
+    for python in pythons:
+        for model in ("threads", "processes-fork"):
+            value = count[model][python]
+            assert value is not None and math.isfinite(value) and value > 0
+        assert 0 < rows[-1][python] <= 2.2
