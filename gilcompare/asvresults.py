@@ -26,12 +26,12 @@ CAPACITY = "cpu.Machine.track_parallel_capacity"
 
 @dataclass
 class Run:
-    """One commit's results on one machine: a file per environment."""
+    """One commit's results on one machine: a parsed file per environment."""
 
     machine: str
     commit: str
     date: dt.datetime  # the commit's date, which asv records and orders runs by
-    files: list[Path] = field(default_factory=list)
+    environments: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -73,7 +73,7 @@ def runs(results_dir: Path, machine: str | None = None) -> list[Run]:
         stamp = dt.datetime.fromtimestamp(data.get("date", 0) / 1000, tz=dt.timezone.utc)
         run = by_commit.setdefault(data["commit_hash"], Run(machine, data["commit_hash"], stamp))
         run.date = max(run.date, stamp)
-        run.files.append(path)
+        run.environments.append(data)
     return sorted(by_commit.values(), key=lambda r: r.date)
 
 
@@ -125,8 +125,7 @@ def speedup_table(run: Run, workers: int) -> tuple[list[str], list[dict[str, Any
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     capacity: dict[str, Any] = {"workload": "machine", "model": "capacity (2.0 = two cores)"}
     seen_workers: set[int] = set()
-    for path in run.files:
-        data = _load(path)
+    for data in run.environments:
         column = _environment(data)
         columns.append(column)
         for name in sorted(n for n in data["results"] if n.endswith(SPEEDUP_SUFFIX)):
