@@ -24,7 +24,8 @@ class WarmSpot(bench.Warm):
 
 
 class Scaling(bench.Scaling):
-    params = [GRID, suite.GRID_MODELS, suite.WORKERS]
+    # with the A/A control (serial against serial): this family's ratios are the noisiest
+    params = [GRID, suite.CONTROLLED_MODELS, suite.WORKERS]
     # two busy Python processes are what a shared host disturbs most (its share of the second
     # core swings for seconds at a time): more rounds, spread over a longer stretch
     grid_rounds = 9

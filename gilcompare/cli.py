@@ -470,6 +470,8 @@ def cmd_results(args: argparse.Namespace) -> int:
     )
     columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
     print(table(rows, columns))
+    if any(row["model"] == "serial" for row in rows):
+        print("serial: serial timed against serial in the same rounds (A/A), the noise floor")
     return 0
 
 

@@ -62,6 +62,10 @@ VERSION = _version()  # results with another version are not compared with these
 
 # the models each kind of benchmark compares (the module docstring says why these)
 GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one of each kind
+# the A/A control: serial timed against serial in the same rounds as the other cells. Its
+# speedup should be 1.0; how far it strays is the noise floor of that run on that host
+CONTROL = "serial"
+CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
 SPOT_MODELS = tuple(name for name in MODELS if name not in ("serial", "processes-spawn"))
 COLD_MODELS = tuple(name for name in MODELS if name != "serial")  # serial starts nothing
 GIL_MODELS = ("threads", "processes-fork", "subinterpreters")  # one of each kind of worker
@@ -424,6 +428,9 @@ def scaling_grid(
     for seconds at a time; taking turns spreads each cell's runs over the whole grid, so such
     seconds spoil one round of a few cells rather than every round of one cell, and the
     median over rounds sees past them. One failing cell does not sink the rest.
+
+    A ``serial`` model among ``models`` is the A/A control: serial against serial, ideal 1,
+    so its speedup shows how far this run's noise alone moves a ratio.
     """
     workloads, models, workers = list(workloads), list(models), list(workers)
     grid = Grid()
@@ -432,7 +439,8 @@ def scaling_grid(
         for model in models:
             reason = get_model(model).cannot_run(w)
             for n in workers:
-                cell = GridCell(workload, model, n, ideal=ideal_speedup(w, n))
+                ideal = 1 if model == CONTROL else ideal_speedup(w, n)
+                cell = GridCell(workload, model, n, ideal=ideal)
                 if reason is not None:
                     cell.status, cell.reason = "skipped", reason
                 grid.add(cell)

@@ -18,8 +18,16 @@ COLUMNS = ["result", "params", "version", "started_at", "duration"]
 SCALING_PARAMS = [["'count'"], ["'threads'", "'processes-fork'"], ["1", "2"]]
 
 
-def _write(folder: Path, commit: str, python: str, date: int, speedups: list[Any]) -> None:
-    """An asv results file: count on threads and fork at 1 and 2 workers, and the capacity."""
+def _write(
+    folder: Path,
+    commit: str,
+    python: str,
+    date: int,
+    speedups: list[Any],
+    params: list[list[str]] = SCALING_PARAMS,
+) -> None:
+    """An asv results file: count on threads and fork at 1 and 2 workers (unless ``params``
+    says otherwise), and the capacity."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "machine.json").write_text(json.dumps({"machine": folder.name}))
     data = {
@@ -30,7 +38,7 @@ def _write(folder: Path, commit: str, python: str, date: int, speedups: list[Any
         "env_vars": {},
         "result_columns": COLUMNS,
         "results": {
-            "cpu.Scaling.track_speedup": [speedups, SCALING_PARAMS, "v", 0, 1.0],
+            "cpu.Scaling.track_speedup": [speedups, params, "v", 0, 1.0],
             "cpu.Machine.track_parallel_capacity": [[1.9], [], "v", 0, 1.0],
         },
     }
@@ -78,6 +86,22 @@ def test_results_command_table_and_json(results: Path, capsys: pytest.CaptureFix
     assert main(["results", str(results), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["workers"] == 2 and data["pythons"] == ["3.9", "3.12"]
+    assert "A/A" not in out  # no control row, no note about it
+
+
+def test_results_command_explains_the_control_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run with the serial A/A cells prints them as a row and says what they are."""
+    params = [["'count'"], ["'serial'", "'threads'"], ["2"]]
+    _write(tmp_path / "box", "c" * 40, "3.13", 3_000, [0.97, 1.02], params)
+    assert main(["results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:3] for line in out.splitlines()[3:5]] == [
+        ["count", "serial", "0.970"],
+        ["count", "threads", "1.020"],
+    ]
+    assert out.splitlines()[-1].startswith("serial: serial timed against serial in the same")
 
 
 @pytest.mark.parametrize(

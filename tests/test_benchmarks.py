@@ -121,7 +121,10 @@ def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleTyp
     for name in ("cpu", "native", "io_bound"):
         module = benchmarks[name]
         for cls in (module.Warm, module.Scaling):
-            assert list(cls.params[1]) == list(suite.GRID_MODELS)
+            models = list(cls.params[1])
+            if name == "cpu" and cls is module.Scaling:  # the A/A control rides with count
+                assert models.pop(0) == suite.CONTROL == "serial"
+            assert models == list(suite.GRID_MODELS)
             assert tuple(cls.params[2]) == suite.WORKERS
     assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
     assert set(suite.SPOT_MODELS) | {"processes-spawn"} == set(suite.COLD_MODELS)
@@ -271,6 +274,20 @@ def test_scaling_grid_reports_speedup_efficiency_and_gil(
     ratios = [s / m for s, m in zip(four.serial_times, four.times)]
     assert four.speedup == pytest.approx(statistics.median(ratios), abs=1e-3)
     assert four.speedup > 1.5 * one.speedup
+
+
+def test_scaling_grid_times_serial_against_itself_as_a_control(
+    tiny: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The A/A cell pairs serial with serial: ideal 1 at any worker count, efficiency equal
+    to its speedup, and a speedup near 1 for waiting work, whose times barely move."""
+    monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
+    grid = suite.scaling_grid(["sleep"], [suite.CONTROL, "threads"], [4], rounds=3)
+    control, threads = grid.cell("sleep", "serial", 4), grid.cell("sleep", "threads", 4)
+    assert control.ideal == 1 and threads.ideal == 4
+    assert len(control.times) == len(control.serial_times) == 3
+    assert control.efficiency == control.speedup
+    assert 0.8 < control.speedup < 1.25 < threads.speedup
 
 
 def test_scaling_grid_marks_skipped_and_failed_cells(
