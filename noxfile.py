@@ -97,7 +97,8 @@ def _setup_asv(session: nox.Session) -> None:
     """Install asv and record this machine's description for its results."""
     session.install("asv", "virtualenv")
     _report_pythons(session)
-    session.run("asv", "machine", "--yes")
+    described = [f"--{key}={value}" for key, value in _interpreters.asv_machine().items()]
+    session.run("asv", "machine", "--yes", *described)
 
 
 @nox.session(default=False)

@@ -1,9 +1,11 @@
-"""Finding the CPython interpreters installed on this machine."""
+"""Finding the CPython interpreters installed on this machine, and how asv describes it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import platform
 import re
 import subprocess
 import sys
@@ -185,3 +187,23 @@ def link_dir(interpreters: Iterable[Interpreter], dest: Path) -> Path:
         staging.symlink_to(target)
         os.replace(staging, link)
     return dest
+
+
+def asv_machine(release: str | None = None, ram_bytes: int | None = None) -> dict[str, str]:
+    """The OS and RAM that ``asv machine`` records for this machine's results.
+
+    asv draws one line of history per distinct machine description, so a VM whose kernel
+    build moved from 6.18.44-fc-v657 to -v669, or whose firmware kept back a few kilobytes
+    more, would start a new line and leave its history behind. The OS is named down to the
+    kernel's minor version and the RAM in whole GiB: a new kernel series or a resized
+    machine still starts a new line.
+    """
+    release = platform.release() if release is None else release
+    version = ".".join(re.findall(r"\d+", release)[:2]) or release
+    described = {"os": f"{platform.system()} {version}".strip()}
+    if ram_bytes is None and hasattr(os, "sysconf"):
+        with contextlib.suppress(ValueError, OSError):
+            ram_bytes = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if ram_bytes:
+        described["ram"] = f"{round(ram_bytes / 2**30)} GiB"
+    return described

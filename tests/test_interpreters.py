@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import sysconfig
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from gilcompare import interpreters
 from gilcompare.interpreters import (
     Interpreter,
     discover,
@@ -109,3 +111,21 @@ def test_format_table_and_json() -> None:
     assert lines[0].split() == ["python", "free-threaded", "path"]
     assert {line.index("/") for line in lines[1:]} == {lines[0].index("path")}
     assert [entry["tag"] for entry in json.loads(to_json(items))] == ["3.9", "3.13t"]
+
+
+@pytest.mark.parametrize(
+    ("release", "ram", "expected"),
+    [
+        ("6.18.44-fc-v657", 25_276_510_208, {"ram": "24 GiB"}),
+        ("6.18.44-fc-v669", 25_276_502_016, {"ram": "24 GiB"}),
+        ("6.19.1", 8 * 2**30, {"ram": "8 GiB"}),
+    ],
+)
+def test_asv_machine_survives_kernel_builds(
+    release: str, ram: int, expected: dict[str, str]
+) -> None:
+    """Two kernel builds of one series and a few KiB of RAM apart describe the same machine
+    (one line of history on the site); a new series does not."""
+    described = interpreters.asv_machine(release, ram)
+    major_minor = ".".join(release.split(".")[:2])
+    assert described == {"os": f"{platform.system()} {major_minor}", **expected}
