@@ -185,6 +185,11 @@ def _exit_status(results: Sequence[Result]) -> int:
 def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None) -> int:
     emit = emit or _emit
     output = getattr(args, "output", None)
+    plot = getattr(args, "plot", None)
+    if plot:  # before measuring: a run is not lost to a plot that cannot be written
+        from gilcompare.plot import check_target
+
+        check_target(plot)
     save = (lambda results: save_results(output, results)) if output else None
     try:
         results = run_cells(cells, args.timeout, not args.quiet, args.debug, save)
@@ -195,6 +200,7 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
         print(f"{PROG}: interrupted; {len(partial)} measurements kept", file=sys.stderr)
         return exc.status
     emit(results, args.json)
+    _plot(results, plot)
     return _exit_status(results)
 
 
@@ -227,9 +233,18 @@ def load_results(path: str) -> list[Result]:
 # ------------------------------------------------------------------------------ commands
 
 
+def _plot(results: Sequence[Result], path: str | None) -> None:
+    """Draw speedup against workers when --plot asked for it (gilcompare.plot)."""
+    if path and results:
+        from gilcompare.plot import speedup_plot
+
+        print(speedup_plot(results, path), file=sys.stderr)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     results = load_results(args.file)
     _emit(results, args.json)
+    _plot(results, args.plot)
     return 0
 
 
@@ -491,6 +506,12 @@ def _measurement_options(p: argparse.ArgumentParser, repeat: int) -> None:
     p.add_argument("--debug", action="store_true", help="show workers' tracebacks")
 
 
+PLOT_HELP = (
+    "also draw speedup against workers, a panel per workload, to FILE (.png, .svg, .pdf ...; "
+    "needs matplotlib: pip install 'gilcompare[plot]')"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -554,12 +575,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="also write the JSON records to FILE after every measurement",
     )
+    run.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
     _measurement_options(run, repeat=5)
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="show a results file written by run --output")
     report.add_argument("file", help="a JSON file from `gilcompare run --json/--output`")
     report.add_argument("--json", action="store_true")
+    report.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
     report.set_defaults(func=cmd_report)
 
     results = sub.add_parser(

@@ -1,0 +1,120 @@
+"""Tests for `--plot`: speedup against workers drawn to a file, bad targets as one line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from gilcompare.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _record(
+    workload: str, model: str, workers: int, speedup: float | None, **extra: object
+) -> dict[str, object]:
+    status = extra.pop("status", "ok")
+    return {
+        "workload": workload,
+        "model": model,
+        "workers": workers,
+        "status": status,
+        "scaling": "strong",
+        "mode": "warm",
+        "speedup": speedup,
+        "ideal": min(workers, 2) if workload == "count" else workers,
+        "python": "3.13.0",
+        "cpu_usable": 2,
+        **extra,
+    }
+
+
+@pytest.fixture
+def results_file(tmp_path: Path) -> Path:
+    """A run of count and sleep on serial, threads and fork at 1, 2 and 4 workers."""
+    records = [_record("count", "serial", 1, 1.0), _record("sleep", "serial", 1, 1.0)]
+    for n in (1, 2, 4):
+        records += [
+            _record("count", "threads", n, 1.0),
+            _record("count", "processes-fork", n, min(n, 2) * 0.93),
+            _record("sleep", "threads", n, n * 0.99),
+        ]
+    records.append(_record("sleep", "processes-fork", 2, None, status="failed"))
+    path = tmp_path / "run.json"
+    path.write_text(json.dumps(records))
+    return path
+
+
+def test_report_draws_a_png(
+    results_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The table still prints, the picture is a real PNG, and stderr says what it shows."""
+    out = tmp_path / "speedup.png"
+    assert main(["report", str(results_file), "--plot", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "processes-fork" in captured.out
+    assert "speedup against workers for 2 workloads written to" in captured.err
+    data = out.read_bytes()
+    assert data.startswith(PNG_MAGIC) and len(data) > 10_000
+
+
+def test_svg_by_extension(results_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "speedup.svg"
+    assert main(["report", str(results_file), "--plot", str(out)]) == 0
+    text = out.read_text()
+    assert "<svg" in text and "processes-fork" in text and "ideal" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("speedup.docx", "give a file ending in one of"),
+        ("no/such/folder/speedup.png", "does not exist"),
+    ],
+)
+def test_bad_target_is_one_line(
+    results_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    message: str,
+) -> None:
+    out = tmp_path / name
+    assert main(["report", str(results_file), "--plot", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_run_checks_the_target_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plot that cannot be written stops the run at once: nothing measured, nothing lost."""
+    output = tmp_path / "run.json"
+    argv = ["run", "--workload", "count", "--model", "threads", "--workers", "2"]
+    argv += ["--profile", "tiny", "--output", str(output), "--plot", str(tmp_path / "x.docx")]
+    assert main(argv) == 2
+    assert "give a file ending in one of" in capsys.readouterr().err
+    assert not output.exists()
+
+
+def test_nothing_to_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "failed.json"
+    path.write_text(json.dumps([_record("count", "threads", 2, None, status="failed")]))
+    assert main(["report", str(path), "--plot", str(tmp_path / "p.png")]) == 2
+    assert "nothing to plot" in capsys.readouterr().err
+
+
+def test_without_matplotlib_says_how_to_get_it(
+    results_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert main(["report", str(results_file), "--plot", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "pip install 'gilcompare[plot]'" in err
