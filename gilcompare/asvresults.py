@@ -91,6 +91,15 @@ def pick_run(results_dir: Path, machine: str | None = None, commit: str | None =
     return match[0]
 
 
+def cpus(run: Run) -> int | None:
+    """The CPUs asv recorded for the run's machine (None when it did not say)."""
+    for data in run.environments:
+        text = str((data.get("params") or {}).get("num_cpu", ""))
+        if text.isdigit() and int(text) > 0:
+            return int(text)
+    return None
+
+
 def _environment(data: dict[str, Any]) -> str:
     """A column name: the Python version, with any environment variables of the matrix."""
     extra = " ".join(f"{k}={v}" for k, v in sorted((data.get("env_vars") or {}).items()) if v)

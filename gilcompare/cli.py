@@ -464,6 +464,12 @@ def cmd_results(args: argparse.Namespace) -> int:
     workers = positive_int("--workers", args.workers)
     run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
     pythons, rows = asvresults.speedup_table(run, workers)
+    if args.plot:
+        from gilcompare.plot import across_pythons_plot
+
+        title = f"machine {run.machine} · commit {run.commit[:8]} of {run.date:%Y-%m-%d}"
+        cpus = asvresults.cpus(run)
+        print(across_pythons_plot(pythons, rows, workers, title, args.plot, cpus), file=sys.stderr)
     if args.json:
         print(
             json.dumps(
@@ -593,6 +599,12 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--commit", help="a commit hash prefix (default: the latest run)")
     results.add_argument("--workers", default="2", help="worker count to show (default 2)")
     results.add_argument("--json", action="store_true")
+    results.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also draw the speedups against Python version, a panel per workload, to FILE "
+        "(needs matplotlib: pip install 'gilcompare[plot]')",
+    )
     results.set_defaults(func=cmd_results)
 
     seed = sub.add_parser("seed", help="reproduce the seed blog: 2 threads vs 2 processes")

@@ -1,7 +1,9 @@
-"""Speedup against workers as a picture: a panel per workload, a line per model, the ideal.
+"""Speedups as pictures: a panel per workload, a line per model, the ideal dashed.
 
-``gilcompare run --plot FILE`` and ``gilcompare report RESULTS --plot FILE`` draw it with
-matplotlib (the ``plot`` extra), off screen; the file's extension picks the format.
+``gilcompare run --plot FILE`` and ``gilcompare report RESULTS --plot FILE`` draw speedup
+against workers; ``gilcompare results --plot FILE`` draws the asv suite's speedups at one
+worker count against Python version. matplotlib (the ``plot`` extra) draws off screen; the
+file's extension picks the format.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from gilcompare.errors import UsageError
 from gilcompare.measure import Result
+from gilcompare.models import MODELS
 
 INSTALL_HINT = "pip install 'gilcompare[plot]'"
 PANEL_COLUMNS = 3  # panels per row
@@ -75,9 +78,7 @@ def speedup_plot(results: Sequence[Result], path: str) -> str:
     names = list(series)
     columns = min(PANEL_COLUMNS, len(names))
     rows = math.ceil(len(names) / columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False, sharex=True
-    )
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
     ideal: dict[str, dict[int, int]] = {}
     for r in results:
         if r.ideal:
@@ -85,7 +86,8 @@ def speedup_plot(results: Sequence[Result], path: str) -> str:
     for ax, workload in zip(axes.flat, names):
         for model, points in sorted(series[workload].items()):
             points.sort()
-            ax.plot([n for n, _ in points], [s for _, s in points], marker="o", label=model)
+            xs, ys = [n for n, _ in points], [s for _, s in points]
+            ax.plot(xs, ys, marker="o", label=model, color=_color(model))
         if ideal.get(workload):
             xs = sorted(ideal[workload])
             ax.plot(xs, [ideal[workload][n] for n in xs], "k--", linewidth=1, label="ideal")
@@ -94,21 +96,104 @@ def speedup_plot(results: Sequence[Result], path: str) -> str:
         workers = sorted({n for pts in series[workload].values() for n, _ in pts})
         ax.set_xticks(workers)
         ax.set_xticklabels([str(n) for n in workers])
+        _from_zero(ax)
         ax.set_title(workload)
         ax.set_xlabel("workers")
         ax.set_ylabel("speedup over serial")
         ax.grid(True, alpha=0.3)
     for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
-    handles, labels = {}, []
-    for ax in axes.flat:
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            if label not in handles:
-                handles[label] = handle
-                labels.append(label)
-    fig.legend([handles[label] for label in labels], labels, loc="lower center", ncol=4)
-    fig.suptitle(_title(results))
-    fig.tight_layout(rect=(0, 0.06 + 0.02 * math.ceil(len(labels) / 4), 1, 0.96))
-    fig.savefig(path, dpi=110)
+    _legend_and_save(fig, axes, _title(results), path)
     plt.close(fig)
     return f"plot: speedup against workers for {len(names)} workloads written to {path}"
+
+
+def across_pythons_plot(
+    pythons: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    workers: int,
+    title: str,
+    path: str,
+    cpus: int | None = None,
+) -> str:
+    """The asv suite's speedups at ``workers`` against Python version (``gilcompare results
+    --plot``): a panel per workload, a line per model, the ideal dashed and, on panels of
+    work that needs a CPU, the machine's capacity measured in the same run dotted.
+    ``rows`` are asvresults.speedup_table's; write to ``path`` and say what was drawn."""
+    from gilcompare.measure import ideal_speedup
+    from gilcompare.workloads import WORKLOADS
+
+    panels: dict[str, dict[str, list[float | None]]] = {}
+    capacity: list[float | None] = [None] * len(pythons)
+    for row in rows:
+        values = [row.get(p) for p in pythons]
+        if row["workload"] == "machine":
+            capacity = values
+        elif any(v is not None for v in values):
+            panels.setdefault(row["workload"], {})[row["model"]] = values
+    if not panels:
+        raise UsageError(f"nothing to plot: no speedups at {workers} workers in this run")
+    check_target(path)
+    plt = _pyplot()
+    names = list(panels)
+    columns = min(PANEL_COLUMNS, len(names))
+    n_rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(4.2 * columns, 3.4 * n_rows), squeeze=False)
+    xs = list(range(len(pythons)))
+    for ax, workload in zip(axes.flat, names):
+        for model, values in panels[workload].items():
+            style = {"color": _color(model), "linestyle": ":" if model == "serial" else "-"}
+            label = "serial (A/A)" if model == "serial" else model
+            ys = [math.nan if v is None else v for v in values]
+            ax.plot(xs, ys, marker="o", label=label, **style)
+        w = WORKLOADS.get(workload)
+        if w is not None:
+            ideal = ideal_speedup(w, workers, cpus)
+            ax.axhline(ideal, color="black", linestyle="--", linewidth=1, label="ideal")
+            if not w.waits and any(c is not None for c in capacity):
+                ax.plot(
+                    xs,
+                    [math.nan if c is None else c for c in capacity],
+                    color="black",
+                    linestyle=":",
+                    linewidth=1,
+                    label="capacity (same run)",
+                )
+        _from_zero(ax)
+        ax.set_xticks(xs)
+        ax.set_xticklabels(pythons, rotation=30 if len(pythons) > 6 else 0)
+        ax.set_title(workload)
+        ax.set_xlabel("Python")
+        ax.set_ylabel(f"speedup at {workers} workers")
+        ax.grid(True, alpha=0.3)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    _legend_and_save(fig, axes, title, path)
+    plt.close(fig)
+    return f"plot: speedup at {workers} workers across {len(pythons)} Pythons written to {path}"
+
+
+def _color(model: str) -> str:
+    """The same colour for a model in every panel and every plot; serial grey."""
+    if model == "serial":
+        return "grey"
+    names = [name for name in MODELS if name != "serial"]
+    return f"C{names.index(model) % 10}" if model in names else "C9"
+
+
+def _from_zero(ax: Any) -> None:
+    """Speedup axes start at 0, so a 2 % gap looks like 2 % and not like a cliff."""
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1.1) * 1.06)
+
+
+def _legend_and_save(fig: Any, axes: Any, title: str, path: str) -> None:
+    """One legend for every panel, below them; the title above; then write the file."""
+    handles: dict[str, Any] = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    rows = math.ceil(len(handles) / 4)
+    fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=4)
+    fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.06 + 0.03 * rows, 1, 0.96))
+    fig.savefig(path, dpi=110)

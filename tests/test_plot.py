@@ -118,3 +118,37 @@ def test_without_matplotlib_says_how_to_get_it(
     assert main(["report", str(results_file), "--plot", str(tmp_path / "p.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "pip install 'gilcompare[plot]'" in err
+
+
+def test_results_draws_speedups_across_pythons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gilcompare results --plot` draws the asv suite's speedups against Python version;
+    a worker count the run lacks is still one line, and nothing is written."""
+    box = tmp_path / "results" / "box"
+    box.mkdir(parents=True)
+    (box / "machine.json").write_text(json.dumps({"machine": "box"}))
+    params = [["'count'"], ["'serial'", "'threads'", "'processes-fork'"], ["1", "2"]]
+    for python, fork in (("3.12", 1.9), ("3.13", 1.8)):
+        data = {
+            "commit_hash": "c" * 40,
+            "date": 1_000,
+            "python": python,
+            "params": {"num_cpu": "2"},
+            "result_columns": ["result", "params"],
+            "results": {
+                "cpu.Scaling.track_speedup": [[1.0, 1.0, 1.0, 1.0, 1.0, fork], params],
+                "cpu.Machine.track_parallel_capacity": [[1.95], []],
+            },
+        }
+        (box / f"cccccccc-py{python}.json").write_text(json.dumps(data))
+    out = tmp_path / "pythons.svg"
+    assert main(["results", str(tmp_path / "results"), "--plot", str(out)]) == 0
+    assert "across 2 Pythons written to" in capsys.readouterr().err
+    text = out.read_text()
+    assert "<svg" in text and "capacity (same run)" in text and "serial (A/A)" in text
+    missing = tmp_path / "none.png"
+    argv = ["results", str(tmp_path / "results"), "--workers", "8", "--plot", str(missing)]
+    assert main(argv) == 2
+    assert "no speedups at 8 workers in this run: choose from 1, 2" in capsys.readouterr().err
+    assert not missing.exists()
