@@ -73,12 +73,8 @@ def speedup_plot(results: Sequence[Result], path: str) -> str:
     series = _series(results)
     if not series:
         raise UsageError("nothing to plot: no measured speedups (every cell failed or skipped)")
-    check_target(path)
-    plt = _pyplot()
     names = list(series)
-    columns = min(PANEL_COLUMNS, len(names))
-    rows = math.ceil(len(names) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    plt, fig, axes = _panels(names, path)
     ideal: dict[str, dict[int, int]] = {}
     for r in results:
         if r.ideal:
@@ -96,15 +92,8 @@ def speedup_plot(results: Sequence[Result], path: str) -> str:
         workers = sorted({n for pts in series[workload].values() for n, _ in pts})
         ax.set_xticks(workers)
         ax.set_xticklabels([str(n) for n in workers])
-        _from_zero(ax)
-        ax.set_title(workload)
-        ax.set_xlabel("workers")
-        ax.set_ylabel("speedup over serial")
-        ax.grid(True, alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
-    _legend_and_save(fig, axes, _title(results), path)
-    plt.close(fig)
+        _label(ax, workload, "workers", "speedup over serial")
+    _save(plt, fig, axes, _title(results), path)
     return f"plot: speedup against workers for {len(names)} workloads written to {path}"
 
 
@@ -133,12 +122,8 @@ def across_pythons_plot(
             panels.setdefault(row["workload"], {})[row["model"]] = values
     if not panels:
         raise UsageError(f"nothing to plot: no speedups at {workers} workers in this run")
-    check_target(path)
-    plt = _pyplot()
     names = list(panels)
-    columns = min(PANEL_COLUMNS, len(names))
-    n_rows = math.ceil(len(names) / columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(4.2 * columns, 3.4 * n_rows), squeeze=False)
+    plt, fig, axes = _panels(names, path)
     xs = list(range(len(pythons)))
     for ax, workload in zip(axes.flat, names):
         for model, values in panels[workload].items():
@@ -159,17 +144,10 @@ def across_pythons_plot(
                     linewidth=1,
                     label="capacity (same run)",
                 )
-        _from_zero(ax)
         ax.set_xticks(xs)
         ax.set_xticklabels(pythons, rotation=30 if len(pythons) > 6 else 0)
-        ax.set_title(workload)
-        ax.set_xlabel("Python")
-        ax.set_ylabel(f"speedup at {workers} workers")
-        ax.grid(True, alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.set_visible(False)
-    _legend_and_save(fig, axes, title, path)
-    plt.close(fig)
+        _label(ax, workload, "Python", f"speedup at {workers} workers")
+    _save(plt, fig, axes, title, path)
     return f"plot: speedup at {workers} workers across {len(pythons)} Pythons written to {path}"
 
 
@@ -181,13 +159,31 @@ def _color(model: str) -> str:
     return f"C{names.index(model) % 10}" if model in names else "C9"
 
 
-def _from_zero(ax: Any) -> None:
-    """Speedup axes start at 0, so a 2 % gap looks like 2 % and not like a cliff."""
+def _panels(names: Sequence[str], path: str) -> tuple[Any, Any, Any]:
+    """(pyplot, figure, axes): a panel per name, PANEL_COLUMNS to a row, spare ones hidden;
+    the target is checked first."""
+    check_target(path)
+    plt = _pyplot()
+    columns = min(PANEL_COLUMNS, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    for ax in list(axes.flat)[len(names) :]:
+        ax.set_visible(False)
+    return plt, fig, axes
+
+
+def _label(ax: Any, title: str, xlabel: str, ylabel: str) -> None:
+    """Title and axis labels; the speedup axis starts at 0, so a 2 % gap looks like 2 % and
+    not like a cliff."""
     ax.set_ylim(0, max(ax.get_ylim()[1], 1.1) * 1.06)
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
 
 
-def _legend_and_save(fig: Any, axes: Any, title: str, path: str) -> None:
-    """One legend for every panel, below them; the title above; then write the file."""
+def _save(plt: Any, fig: Any, axes: Any, title: str, path: str) -> None:
+    """One legend for every panel, below them; the title above; write the file, close."""
     handles: dict[str, Any] = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels()):
@@ -197,3 +193,4 @@ def _legend_and_save(fig: Any, axes: Any, title: str, path: str) -> None:
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06 + 0.03 * rows, 1, 0.96))
     fig.savefig(path, dpi=110)
+    plt.close(fig)
