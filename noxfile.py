@@ -44,8 +44,16 @@ FOUND = _interpreters.discover()
 _interpreters.link_dir(FOUND, LINKS)
 os.environ["PATH"] = f"{LINKS}{os.pathsep}{os.environ.get('PATH', '')}"
 
+# The newest numpy and matplotlib may have no wheel yet for the newest builds (3.13t): an older
+# release's wheel beats compiling numpy for minutes or failing offline on matplotlib's sdist.
+PREFER_BINARY = "--prefer-binary"
+
 PYTHONS = [i.tag for i in FOUND] or [f"{sys.version_info[0]}.{sys.version_info[1]}"]
-GIL_PYTHONS = [i.tag for i in FOUND if not i.free_threaded]
+GIL_# The newest numpy and matplotlib may have no wheel yet for the newest builds (3.13t): an older
+# release's wheel beats compiling numpy for minutes or failing offline on matplotlib's sdist.
+PREFER_BINARY = "--prefer-binary"
+
+PYTHONS = [i.tag for i in FOUND if not i.free_threaded]
 # asv check runs once, on the newest interpreter with a GIL, rather than once per version.
 ASV_CHECK_PYTHON = GIL_PYTHONS[-1] if GIL_PYTHONS else None
 
@@ -53,7 +61,7 @@ ASV_CHECK_PYTHON = GIL_PYTHONS[-1] if GIL_PYTHONS else None
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite on every CPython 3.9+ found on this machine."""
-    session.install("-e", ".[test]")
+    session.install(PREFER_BINARY, "-e", ".[test]")
     session.run("pytest", *session.posargs)
     if session.python == ASV_CHECK_PYTHON:
         _asv_check(session)

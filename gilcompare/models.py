@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures as cf
+import functools
 import importlib
 import json
 import multiprocessing
@@ -162,6 +163,19 @@ class ExecutorRunner(Runner):
             self.executor.shutdown(wait=True, cancel_futures=True)
         except TypeError:  # loky's executor predates cancel_futures
             self.executor.shutdown(wait=True)
+
+
+class InterpreterPoolRunner(ExecutorRunner):
+    """3.14's ``InterpreterPoolExecutor``: every task is handed over by reference.
+
+    ``Interpreter.call`` shares a plain function by its code object when it can, so a function
+    whose generator expression or nested code reaches a module global (``fib`` calls ``_fib``)
+    fails in the worker with NameError. A ``functools.partial`` cannot be shared that way: it
+    is pickled, the function by module and name, and the worker imports the module.
+    """
+
+    def starmap(self, fn: Callable[..., Any], arglists: Sequence[tuple[Any, ...]]) -> list[Any]:
+        return super().starmap(functools.partial(fn), arglists)
 
 
 class SerialExecutor(cf.Executor):
@@ -378,8 +392,9 @@ class Model:
             )
             return ExecutorRunner(self, workers, pool)
         if self.kind == "subinterpreters":
-            pool_cls = getattr(cf, "InterpreterPoolExecutor", SubinterpreterPoolExecutor)
-            return ExecutorRunner(self, workers, pool_cls(workers))
+            if hasattr(cf, "InterpreterPoolExecutor"):
+                return InterpreterPoolRunner(self, workers, cf.InterpreterPoolExecutor(workers))
+            return ExecutorRunner(self, workers, SubinterpreterPoolExecutor(workers))
         if self.kind == "asyncio":
             return AsyncioRunner(self, workers)
         if self.name == "loky":
