@@ -22,8 +22,6 @@ import tempfile
 import traceback
 from typing import Any
 
-import psutil
-
 from gilcompare.errors import Interrupted
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one measurement; the CLI's --timeout overrides it
@@ -39,8 +37,18 @@ class IsolatedFailure(RuntimeError):
         self.traceback = traceback
 
 
-def call(target: str, kwargs: dict[str, Any], timeout: float = DEFAULT_TIMEOUT) -> Any:
+def call(
+    target: str,
+    kwargs: dict[str, Any],
+    timeout: float = DEFAULT_TIMEOUT,
+    python: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
     """Call ``module:function(**kwargs)`` in a fresh child process; return its JSON result.
+
+    ``python`` runs the child under another interpreter (this one by default) and ``env``
+    adds variables to its environment; the child needs only the standard library and
+    gilcompare itself (psutil is the parent's).
 
     Raises IsolatedFailure when the call raised, crashed, exited or ran past ``timeout``.
     Interrupted/KeyboardInterrupt propagate after the child's whole tree is gone.
@@ -52,10 +60,10 @@ def call(target: str, kwargs: dict[str, Any], timeout: float = DEFAULT_TIMEOUT) 
         log_path = os.path.join(tmp, "stderr.log")
         with open(spec_path, "w", encoding="utf-8") as f:
             json.dump({"target": target, "kwargs": kwargs}, f)
-        env = dict(os.environ, TMPDIR=tmp, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, **(env or {}), TMPDIR=tmp, PYTHONUNBUFFERED="1")
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "gilcompare.isolate", spec_path, result_path],
+                [python or sys.executable, "-m", "gilcompare.isolate", spec_path, result_path],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
@@ -118,6 +126,8 @@ def _tail(path: str, limit: int = 20_000) -> str:
 
 def stop_tree(proc: subprocess.Popen[Any], grace: float) -> None:
     """Ask the child to stop (SIGTERM), then kill its process group and every descendant."""
+    import psutil  # the parent's alone: a child under another interpreter may lack it
+
     try:
         family = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:

@@ -5,8 +5,11 @@
 * **strong** scaling: a fixed total of tasks, split over the workers (ideal: serial / N).
   **weak** scaling: a fixed number of tasks per worker, as in the seed blog (ideal: the
   serial time of one worker's share).
-* speedup = serial time of the same task list / model time; efficiency = speedup / ideal,
+* speedup = serial time of the same task list / model time, estimated by gilcompare.engine
+  (median of paired per-round ratios, order alternating); efficiency = speedup / ideal,
   where ideal = min(workers, usable CPUs) for work that needs a CPU and workers for waiting.
+* a **control** cell times serial against serial the same way: the A/A ratio shows how far
+  this machine's noise alone moves a speedup.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from gilcompare import engine
 from gilcompare.meta import environment, usable_cpus
 from gilcompare.models import get_model
 from gilcompare.services import local_peers
@@ -40,7 +44,8 @@ class Cell:
     size: int | None = None  # units per task; None: the profile's
     tasks: int | None = None  # strong: total tasks; weak: tasks per worker; None: profile's
     repeat: int = 5
-    paired: bool = True  # time the serial task list before every repeat, in the same process
+    paired: bool = True  # time the serial task list beside every repeat, in the same process
+    control: bool = False  # serial only: the A/A control, serial timed against serial
 
     def validate(self) -> None:
         """Raise ValueError naming the rule when a field is out of range."""
@@ -51,6 +56,8 @@ class Cell:
             raise ValueError(f"unknown scaling {self.scaling!r}: choose from {', '.join(SCALINGS)}")
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}: choose from {', '.join(MODES)}")
+        if self.control and self.model != "serial":
+            raise ValueError("a control cell times serial against serial: its model is serial")
         for name in ("workers", "repeat", "size", "tasks"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
@@ -96,8 +103,8 @@ def checksum(results: list[Any]) -> str:
 
 
 def ideal_speedup(workload: Workload, workers: int, cpus: int | None = None) -> int:
-    """The best speedup physics allows: workers for waiting work, else min(workers, CPUs)."""
-    return workers if workload.waits else min(workers, cpus or usable_cpus())
+    """The best speedup physics allows for this workload (gilcompare.engine)."""
+    return engine.ideal_speedup(workload.waits, workers, cpus or usable_cpus())
 
 
 @dataclass
@@ -116,7 +123,10 @@ class Result:
     tasks: int = 0
     repeat: int = 0
     times: list[float] = field(default_factory=list)
-    serial_times: list[float] = field(default_factory=list)  # paired: serial before each repeat
+    serial_times: list[float] = field(default_factory=list)  # paired: serial beside each repeat
+    control: bool = False  # the A/A control: serial timed against serial
+    estimator: str = ""  # how speedup was estimated (gilcompare.engine.ESTIMATOR)
+    rounds: int = 0  # paired rounds behind the speedup
     seconds: float | None = None  # median
     spread: float | None = None  # (max - min) / median
     checksum: str = ""
@@ -157,8 +167,9 @@ class Result:
             self.reason = f"checksum {self.checksum} differs from serial {serial.checksum}"
             return
         self.serial_checksum = serial.checksum
-        if self.speedup is None:
+        if self.speedup is None:  # unpaired: two medians from two processes
             self.speedup = serial.seconds / self.seconds
+            self.estimator, self.rounds = "ratio of medians, unpaired", 0
             if self.ideal:
                 self.efficiency = self.speedup / self.ideal
 
@@ -181,6 +192,7 @@ def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") 
         repeat=cell.repeat,
         gil=workload.gil,
         start_method=model.start_method,
+        control=cell.control,
         ideal=1 if cell.model == "serial" else ideal_speedup(workload, cell.workers),
         python=env["python"],
         free_threaded=env["free_threaded"],
@@ -207,34 +219,48 @@ def measure(cell: Cell) -> Result:
     digests: set[str] = set()
     needed = {workload.service} if workload.service else set()
     with local_peers(needed):
-        paired = cell.paired and cell.model != "serial"
+        paired = cell.paired and (cell.model != "serial" or cell.control)
         serial = get_model("serial").start(1)
         serial_digests: set[str] = set()
 
         def serial_pass() -> None:
-            if paired:
-                t0 = time.perf_counter()
-                out = serial.run_workload(workload, sizes)
-                result.serial_times.append(time.perf_counter() - t0)
-                serial_digests.add(checksum(out))
+            t0 = time.perf_counter()
+            out = serial.run_workload(workload, sizes)
+            result.serial_times.append(time.perf_counter() - t0)
+            serial_digests.add(checksum(out))
+
+        def model_pass(runner: Any) -> None:
+            t0 = time.perf_counter()
+            out = runner.run_workload(workload, sizes)
+            result.times.append(time.perf_counter() - t0)
+            digests.add(checksum(out))
+
+        def one_round(round_: int, timed: Any) -> None:
+            if not paired:
+                timed()
+            elif engine.candidate_first(round_):
+                timed()
+                serial_pass()
+            else:
+                serial_pass()
+                timed()
 
         if cell.mode == "warm":
             with model.start(cell.workers) as runner:
                 infos = runner.warm(workload)
-                for _ in range(cell.repeat):
-                    serial_pass()
-                    t0 = time.perf_counter()
-                    out = runner.run_workload(workload, sizes)
-                    result.times.append(time.perf_counter() - t0)
-                    digests.add(checksum(out))
+                for round_ in range(cell.repeat):
+                    one_round(round_, lambda: model_pass(runner))
         else:
-            for _ in range(cell.repeat):
-                serial_pass()
+
+            def cold_pass() -> None:
                 t0 = time.perf_counter()
                 with model.start(cell.workers) as runner:
                     out = runner.run_workload(workload, sizes)
                 result.times.append(time.perf_counter() - t0)
                 digests.add(checksum(out))
+
+            for round_ in range(cell.repeat):
+                one_round(round_, cold_pass)
             with model.start(cell.workers) as runner:  # untimed: what the workers see
                 infos = runner.warm(None)
     result.seconds = statistics.median(result.times)
@@ -251,11 +277,11 @@ def measure(cell: Cell) -> Result:
                 f"checksum {result.checksum} differs from serial {result.serial_checksum}"
             )
         else:
-            result.speedup = statistics.median(result.serial_times) / result.seconds
-            result.efficiency = result.speedup / result.ideal if result.ideal else None
+            result.speedup = engine.speedup(result.serial_times, result.times)
+            result.efficiency = engine.efficiency(result.speedup, result.ideal)
+            result.estimator, result.rounds = engine.ESTIMATOR, len(result.times)
     result.workers_seen = len(infos)
-    gils = {bool(i["gil_enabled"]) for i in infos}
-    result.gil_enabled = gils.pop() if len(gils) == 1 else True
+    result.gil_enabled = engine.gil_in_workers(infos)
     blas = [i.get("blas_threads") for i in infos if i.get("blas_threads") is not None]
     result.blas_threads = max(blas) if blas else None
     return result

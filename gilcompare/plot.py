@@ -194,3 +194,35 @@ def _save(plt: Any, fig: Any, axes: Any, title: str, path: str) -> None:
     fig.tight_layout(rect=(0, 0.06 + 0.03 * rows, 1, 0.96))
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def compare_plot(records: Sequence[dict[str, Any]], path: str) -> str:
+    """``gilcompare compare --plot``: a panel per workload, a group of bars per model and
+    workers, a bar per build; the height is the time relative to the reference build (1.0
+    dashed), so lower is faster and the A/A bar shows the run's noise."""
+    panels: dict[str, dict[str, dict[str, float]]] = {}
+    builds: list[str] = []
+    for r in records:
+        if r.get("relative") is None:
+            continue
+        group = f"{r['model']}\n×{r['workers']}"
+        panels.setdefault(r["workload"], {}).setdefault(group, {})[r["python"]] = r["relative"]
+        if r["python"] not in builds:
+            builds.append(r["python"])
+    if not panels:
+        raise UsageError("nothing to plot: no cell has a relative time in this comparison")
+    names = list(panels)
+    plt, fig, axes = _panels(names, path)
+    width = 0.8 / len(builds)
+    for ax, workload in zip(axes.flat, names):
+        groups = list(panels[workload])
+        for i, build in enumerate(builds):
+            xs = [g + (i - (len(builds) - 1) / 2) * width for g in range(len(groups))]
+            ys = [panels[workload][group].get(build, math.nan) for group in groups]
+            ax.bar(xs, ys, width, label=build, color=f"C{i % 10}")
+        ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="reference")
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels(groups, fontsize=8)
+        _label(ax, workload, "model × workers", "time relative to reference")
+    _save(plt, fig, axes, "time relative to the reference build (lower is faster)", path)
+    return f"plot: {len(names)} workload(s) across {len(builds)} builds written to {path}"

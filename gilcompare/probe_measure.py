@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import psutil
 
+from gilcompare import engine
 from gilcompare.echo import EchoServer, ping, summary
 from gilcompare.isolate import one_line
 from gilcompare.meta import environment
@@ -73,8 +74,7 @@ def context() -> dict[str, Any]:
 
 def workers_gil(infos: Sequence[dict[str, Any]]) -> bool | None:
     """Whether the GIL was enabled in the workers (True if in any of them)."""
-    seen = {bool(info.get("gil_enabled")) for info in infos}
-    return None if not seen else any(seen)
+    return engine.gil_in_workers(infos)
 
 
 def measure_latency(

@@ -28,12 +28,12 @@ import gc
 import json
 import os
 import re
-import statistics
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
+from gilcompare import engine
 from gilcompare.measure import checksum, ideal_speedup, plan
 from gilcompare.models import MODELS, Runner, get_model
 from gilcompare.services import local_peers
@@ -312,22 +312,25 @@ def parallel_capacity(units: int = CAPACITY_UNITS, pairs: int = CAPACITY_PAIRS) 
     time: 2.0 when this machine gives them two idle cores, less when it is shared (a VM's
     host, other jobs). No parallel speedup measured alongside can beat it.
 
-    One busy worker and two busy workers alternate on the same warm pool, so dispatch costs
-    the same in both; the result is the median of the pairs' ratios.
+    One busy worker and two busy workers take turns on the same warm pool, so dispatch costs
+    the same in both; the estimate is gilcompare.engine's, the reference being twice the
+    time of one worker's share.
     """
     w = get_workload("count")
     _check_runs(w, "processes-fork")
-    ratios: list[float] = []
+    one: list[float] = []
+    two: list[float] = []
     with get_model("processes-fork").start(2) as pool:
         pool.warm(w)
-        for _ in range(pairs):
-            took = []
-            for sizes in ([units], [units, units]):
+        for round_ in range(pairs):
+            turns = [(two, [units, units]), (one, [units])]
+            for times, sizes in turns if engine.candidate_first(round_) else turns[::-1]:
                 t0 = time.perf_counter()
                 pool.run(w.fn, sizes)
-                took.append(time.perf_counter() - t0)
-            ratios.append(2 * took[0] / took[1])
-    return round(statistics.median(ratios), 4)
+                times.append(time.perf_counter() - t0)
+    capacity = engine.speedup([2 * t for t in one], two)
+    assert capacity is not None
+    return round(capacity, 4)
 
 
 # ------------------------------------------------------------------------- grids of cells
@@ -369,8 +372,8 @@ class Grid:
         return c
 
 
-def _gil(infos: list[dict[str, Any]]) -> bool:
-    return any(bool(info["gil_enabled"]) for info in infos)
+def _gil(infos: list[dict[str, Any]]) -> bool | None:
+    return engine.gil_in_workers(infos)
 
 
 def observe_gil(workload: str, model: str, workers: int) -> GridCell:
@@ -399,7 +402,7 @@ def visit(cell: GridCell, round_: int) -> None:
         expected = serial_results(w, sizes)
         serial = stack.enter_context(get_model("serial").start(1))
         pairs = [(pool, cell.times, cell.model), (serial, cell.serial_times, "serial")]
-        for runner, times, name in pairs if round_ % 2 == 0 else pairs[::-1]:
+        for runner, times, name in pairs if engine.candidate_first(round_) else pairs[::-1]:
             t0 = time.perf_counter()
             out = runner.run_workload(w, sizes)
             times.append(time.perf_counter() - t0)
@@ -409,10 +412,12 @@ def visit(cell: GridCell, round_: int) -> None:
 def _speedup(cell: GridCell) -> None:
     """Speedup: the median over rounds of serial time / model time, each pair timed back to
     back; efficiency: speedup / ideal."""
-    if cell.status == "ok" and cell.ideal and cell.times:
-        ratios = [s / m for s, m in zip(cell.serial_times, cell.times)]
-        cell.speedup = round(statistics.median(ratios), 4)
-        cell.efficiency = round(cell.speedup / cell.ideal, 4)
+    if cell.status != "ok":  # a failed round leaves its timings unpaired
+        return
+    speedup = engine.speedup(cell.serial_times, cell.times)
+    if cell.ideal and speedup is not None:
+        cell.speedup = round(speedup, 4)
+        cell.efficiency = round(speedup / cell.ideal, 4)
 
 
 def scaling_grid(
