@@ -1,0 +1,244 @@
+"""Tests for tools/dashboard.py: the page built from the committed results, and the page in a
+real browser (headless Chromium, skipped with the reason where none can be had)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import json
+import math
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "results"
+LOAD_LIMIT_S = 2.0
+
+
+def _load_tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("dashboard", ROOT / "tools" / "dashboard.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["dashboard"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+dashboard = _load_tool()
+
+
+def _embedded(page: Path) -> dict[str, Any]:
+    text = page.read_text(encoding="utf-8")
+    start = text.index('<script id="data" type="application/json">') + len(
+        '<script id="data" type="application/json">'
+    )
+    return json.loads(text[start : text.index("</script>", start)])
+
+
+def _committed_cells() -> set[tuple[str, str, str, str, int]]:
+    """Every (build, benchmark, workload, model, workers) speedup with a value in each build's
+    latest committed file, read straight from the JSON."""
+    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+    for path in RESULTS.glob("*/*.json"):
+        if path.name == "machine.json":
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        label = dashboard.build_label(data)
+        if label not in latest or data["date"] >= latest[label][0]:
+            latest[label] = (data["date"], data)
+    cells = set()
+    for label, (_, data) in latest.items():
+        for name, entry in data["results"].items():
+            if not name.endswith(".Scaling.track_speedup"):
+                continue
+            values, params = entry[0], entry[1]
+            combos = [(w, m, n) for w in params[0] for m in params[1] for n in params[2]]
+            for (w, m, n), v in zip(combos, values):
+                if isinstance(v, (int, float)) and not math.isnan(v):
+                    cells.add((label, name, w.strip("'"), m.strip("'"), int(n)))
+    return cells
+
+
+def test_page_embeds_every_committed_speedup(tmp_path: Path) -> None:
+    """Each build's speedup cells with a value are in the page, and nothing else is."""
+    page, problems = dashboard.build(tmp_path, RESULTS)
+    assert problems == []
+    data = _embedded(page)
+    shown = {
+        (label, c["bench"], c["workload"], c["model"], c["workers"])
+        for machine in data["machines"].values()
+        for label, b in machine["builds"].items()
+        for c in b["scaling"]
+    }
+    assert shown == _committed_cells()
+    text = page.read_text(encoding="utf-8")
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in text and "<script src" not in text  # opens offline
+
+
+def test_corrupt_file_is_one_line_and_the_rest_is_built(tmp_path: Path) -> None:
+    """A broken results file is named with why; the other builds still make the page."""
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS, results)
+    broken = sorted((results / "vm").glob("*py3.12*.json"))[-1]
+    broken.write_text("{not json", encoding="utf-8")
+    page, problems = dashboard.build(tmp_path / "html", results)
+    assert len(problems) == 1 and str(broken) in problems[0] and "not JSON" in problems[0]
+    builds = _embedded(page)["machines"]["vm"]["builds"]
+    assert "3.12" in builds and "3.13" in builds  # 3.12 from its older, readable file
+    assert builds["3.12"]["file"] != str(broken.relative_to(tmp_path))
+
+
+def test_no_results_still_writes_a_page_saying_so(tmp_path: Path) -> None:
+    """An empty results folder gives one line and a page that says there is nothing."""
+    (tmp_path / "results").mkdir()
+    page, problems = dashboard.build(tmp_path / "html", tmp_path / "results")
+    assert page.is_file() and len(problems) == 1 and "no machine has results" in problems[0]
+
+
+def test_unknown_build_exits_2_naming_those_that_exist(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Asking for a build with no results names the builds that have them."""
+    assert dashboard.main([str(tmp_path), "--results", str(RESULTS), "--build", "3.99t"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "choose from 3.9, 3.10" in err
+    assert dashboard.main([str(tmp_path), "--results", str(RESULTS), "--machine", "x"]) == 2
+    assert "choose from vm" in capsys.readouterr().err
+
+
+def test_index_gets_one_link(tmp_path: Path) -> None:
+    """asv's index links to the dashboard once, however often the site is rebuilt."""
+    (tmp_path / "index.html").write_text("<html><body class='a'>asv</body></html>", "utf-8")
+    assert dashboard.link_from_index(tmp_path) and dashboard.link_from_index(tmp_path)
+    text = (tmp_path / "index.html").read_text("utf-8")
+    assert text.count('href="dashboard/index.html"') == 1
+    assert text.index("dashboard/index.html") > text.index("<body class='a'>")
+
+
+def test_build_labels_and_order() -> None:
+    """PYTHON_GIL=1 on a free-threaded build is its own build, ordered after its twin."""
+    data = {"python": "3.14t", "env_vars": {"PYTHON_GIL": "1"}}
+    assert dashboard.build_label(data) == "3.14t+gil"
+    labels = ["3.14t+gil", "3.10", "3.14t", "3.9", "3.14", "3.13t"]
+    assert sorted(labels, key=dashboard.build_key) == [
+        "3.9",
+        "3.10",
+        "3.13t",
+        "3.14",
+        "3.14t",
+        "3.14t+gil",
+    ]
+
+
+# --- in a browser ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """The dashboard built from the committed results, served on 127.0.0.1 (any free port)."""
+    dashboard.build(tmp_path, RESULTS)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:  # keep pytest's output to the test's own
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/dashboard/index.html"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless Debian Chromium through its chromedriver, or a skip saying what is missing."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if chromium is None or driver_path is None:
+        pytest.skip("no chromium/chromedriver here: run .ci/browser to install them")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",  # root in a container has no user namespace sandbox
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,2400",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    try:
+        from selenium.webdriver.chrome.service import Service
+
+        driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    except Exception as exc:  # a browser that will not start is an environment without one
+        pytest.skip(f"chromium did not start: {str(exc).splitlines()[0]}")
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _numbers(driver: Any) -> str:
+    return driver.execute_script(
+        "return [...document.querySelectorAll('#matrix td.cell, #probes text')]"
+        ".map(e => e.textContent).join('|')"
+    )
+
+
+def test_dashboard_in_chromium(served: str, browser: Any) -> None:
+    """Panels render within 2 s, switching the build changes the numbers, no console errors."""
+    from selenium.webdriver.support.ui import Select
+
+    started = time.perf_counter()
+    browser.get(served)
+    rendered = browser.execute_script("return document.body.dataset.rendered")
+    elapsed = time.perf_counter() - started
+    assert rendered == "yes"
+    assert elapsed <= LOAD_LIMIT_S, f"loaded in {elapsed:.2f} s"
+
+    count = browser.execute_script
+    assert count("return document.querySelectorAll('#matrix td.cell a').length") >= 8
+    assert count("return document.querySelectorAll('#curves .panel svg .model-line').length") >= 8
+    assert count("return document.querySelectorAll('#curves .ideal').length") >= 3
+    assert count("return document.querySelectorAll('#curves .capacity').length") >= 3
+    assert count("return document.querySelectorAll('#versions-chart rect').length") >= 5
+    assert count("return document.querySelectorAll('#probes .panel').length") >= 5
+    assert count("return document.querySelectorAll('#controls-table a').length") >= 2
+    benches = count("return [...document.querySelectorAll('#matrix a')].map(a => a.dataset.bench)")
+    assert all(b.endswith(".Scaling.track_speedup") for b in benches)
+
+    select = Select(browser.find_element("id", "build"))
+    builds = [o.get_attribute("value") for o in select.options]
+    assert builds[0] == "3.9" and len(builds) >= 2
+    select.select_by_value(builds[-1])
+    last = _numbers(browser)
+    select.select_by_value(builds[0])
+    first = _numbers(browser)
+    assert browser.execute_script("return document.body.dataset.build") == builds[0]
+    assert first and last and first != last
+
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []

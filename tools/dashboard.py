@@ -1,0 +1,250 @@
+"""Build the scaling dashboard: one self-contained page answering "which model, how far does it
+scale, on my Python" from the committed asv results.
+
+Reads ``results/<machine>/*.json`` through gilcompare.asvresults, keeps each Python build's
+latest results file per machine, and writes ``<html>/dashboard/index.html`` with the numbers
+embedded as JSON, drawn by plain JavaScript and inline SVG (no CDN: it opens offline and from
+file://). Every number names the asv benchmark it came from and links to asv's graph of it.
+A corrupt or unreadable results file is reported in one line and left out; the rest is built.
+After ``asv publish``, a link to the dashboard is added to asv's own index page.
+
+    python tools/dashboard.py html [--results results] [--machine M] [--build B]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+from gilcompare import asvresults
+from gilcompare.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = Path("dashboard") / "index.html"
+LINK_ID = "gilcompare-dashboard-link"  # marks the link in asv's index, so it is added once
+SPEEDUP = ".Scaling.track_speedup"
+EFFICIENCY = ".Scaling.track_efficiency"
+PROBES = "probes."
+WAITING_MODULES = ("io_bound.",)  # their workloads wait: ideal speedup is N, not min(N, cores)
+
+
+def build_label(data: dict[str, Any]) -> str:
+    """The Python build an environment ran: ``3.14t``, and ``3.14t+gil`` under PYTHON_GIL=1."""
+    gil = str((data.get("env_vars") or {}).get("PYTHON_GIL", ""))
+    return f"{data['python']}+gil" if gil == "1" else str(data["python"])
+
+
+def build_key(label: str) -> tuple[int, ...]:
+    """Order builds by version, the free-threaded build after its GIL twin, +gil last."""
+    head = label.split("+")[0]
+    version = tuple(int(p) for p in head.rstrip("t").split(".") if p.isdigit())
+    return (*version, head.endswith("t"), label.endswith("+gil"))
+
+
+def _params(name: str, benchmarks: dict[str, Any], width: int) -> list[str]:
+    names = list((benchmarks.get(name) or {}).get("param_names") or [])
+    return names if len(names) == width else [f"p{i}" for i in range(width)]
+
+
+def _value(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 6)
+
+
+def _build_entry(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -> dict[str, Any]:
+    """One results file as the page's data: scaling cells, capacity, probes."""
+    scaling: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+    probes: dict[str, Any] = {}
+    for name in sorted(data["results"]):
+        cells = asvresults._cells(data, name)
+        if name.endswith(SPEEDUP) or name.endswith(EFFICIENCY):
+            field = "speedup" if name.endswith(SPEEDUP) else "efficiency"
+            bench = name[: -len(EFFICIENCY)] + SPEEDUP if field == "efficiency" else name
+            for (workload, model, workers), value in cells.items():
+                key = (bench, workload, model, int(workers))
+                cell = scaling.setdefault(
+                    key,
+                    {
+                        "bench": bench,
+                        "workload": workload,
+                        "model": model,
+                        "workers": int(workers),
+                        "waiting": name.startswith(WAITING_MODULES),
+                    },
+                )
+                cell[field] = _value(value)
+        elif name.startswith(PROBES):
+            width = len(next(iter(cells), ()))
+            probes[name] = {
+                "unit": (benchmarks.get(name) or {}).get("unit", ""),
+                "params": _params(name, benchmarks, width),
+                "cells": [[*map(str, combo), _value(v)] for combo, v in cells.items()],
+            }
+    capacity = asvresults._cells(data, asvresults.CAPACITY).get(())
+    return {
+        "file": str(path),
+        "commit": data["commit_hash"],
+        "date": dt.datetime.fromtimestamp(data.get("date", 0) / 1000, tz=dt.timezone.utc)
+        .isoformat(timespec="minutes")
+        .replace("+00:00", "Z"),
+        "python": data["python"],
+        "env_vars": {k: v for k, v in (data.get("env_vars") or {}).items() if v},
+        "cpus": int(str((data.get("params") or {}).get("num_cpu", "0")) or 0) or None,
+        "capacity": _value(capacity),
+        "capacity_bench": asvresults.CAPACITY,
+        "scaling": [c for c in scaling.values() if c.get("speedup") is not None],
+        "probes": probes,
+    }
+
+
+def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    """Every machine's builds (each from its latest results file) and one line per problem."""
+    try:
+        machines = asvresults.machines(results_dir)
+    except UsageError as exc:
+        return {}, [str(exc)]
+    if not machines:
+        return {}, [f"{results_dir}: no machine has results (no */machine.json)"]
+    problems: list[str] = []
+    benchmarks: dict[str, Any] = {}
+    index = results_dir / "benchmarks.json"
+    try:
+        benchmarks = json.loads(index.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(f"{index}: cannot read benchmark descriptions ({exc}); units left out")
+    data: dict[str, Any] = {}
+    for machine in machines:
+        latest: dict[str, tuple[int, Path, dict[str, Any]]] = {}
+        for path in sorted((results_dir / machine).glob("*.json")):
+            if path.name == "machine.json":
+                continue
+            try:
+                parsed = asvresults._load(path)
+            except UsageError as exc:
+                problems.append(str(exc))
+                continue
+            label = build_label(parsed)
+            stamp = int(parsed.get("date", 0))
+            if label not in latest or stamp >= latest[label][0]:
+                latest[label] = (stamp, path, parsed)
+        builds = {}
+        for label in sorted(latest, key=build_key):
+            _, path, parsed = latest[label]
+            try:
+                builds[label] = _build_entry(
+                    path.relative_to(results_dir.parent), parsed, benchmarks
+                )
+            except (KeyError, TypeError, ValueError, SyntaxError) as exc:
+                problems.append(f"{path}: not an asv results file this page can read ({exc})")
+        if builds:
+            data[machine] = {"builds": builds}
+        else:
+            problems.append(f"{results_dir / machine}: no readable results files")
+    return data, problems
+
+
+def _reproduction(path: Path | None, problems: list[str]) -> Any:
+    if path is None or not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path}: cannot read the reproduction ({exc}); its table is left out")
+        return None
+
+
+def render(payload: dict[str, Any]) -> str:
+    """The page: the template with the data embedded as JSON."""
+    text = json.dumps(payload, separators=(",", ":"))  # key order is display order
+    text = text.replace("<", "\\u003c")  # no "</script>" can end the data early
+    template = (Path(__file__).resolve().parent / "dashboard.html").read_text(encoding="utf-8")
+    return template.replace("__DATA__", text)
+
+
+def link_from_index(html: Path) -> bool:
+    """Add a link to the dashboard at the top of asv's index page; False when there is none."""
+    index = html / "index.html"
+    if not index.is_file():
+        return False
+    text = index.read_text(encoding="utf-8")
+    if LINK_ID in text:
+        return True
+    link = (
+        f'<div id="{LINK_ID}" style="padding:6px 12px;background:#f4f7fb;'
+        'border-bottom:1px solid #ccd;font:14px sans-serif">'
+        '<a href="dashboard/index.html"><b>Scaling dashboard</b></a>: which model, how far it'
+        " scales, on each Python build, on one page</div>"
+    )
+    head, sep, rest = text.partition("<body")
+    if not sep:
+        return False
+    tag_end = rest.index(">") + 1
+    index.write_text(head + sep + rest[:tag_end] + link + rest[tag_end:], encoding="utf-8")
+    return True
+
+
+def build(
+    html: Path,
+    results_dir: Path,
+    machine: str | None = None,
+    build: str | None = None,
+    reproduction: Path | None = None,
+) -> tuple[Path, list[str]]:
+    """Write the dashboard into ``html``; return its path and the problems found on the way.
+
+    Raises UsageError when a machine or build is asked for that has no results.
+    """
+    data, problems = collect(results_dir)
+    if machine is not None and machine not in data:
+        raise UsageError(
+            f"no results for machine {machine!r}: choose from {', '.join(data) or '(none)'}"
+        )
+    if build is not None:
+        have = sorted(
+            {b for m, d in data.items() if machine in (None, m) for b in d["builds"]}, key=build_key
+        )
+        if build not in have:
+            raise UsageError(f"no results for build {build!r}: choose from {', '.join(have)}")
+    payload = {
+        "machines": data,
+        "problems": problems,
+        "default": {"machine": machine, "build": build},
+        "reproduction": _reproduction(reproduction, problems),
+    }
+    page = html / PAGE
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(render(payload), encoding="utf-8")
+    return page, problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("html", type=Path, help="the site folder (asv publish's html)")
+    parser.add_argument("--results", type=Path, default=ROOT / "results", help="asv results")
+    parser.add_argument("--machine", help="the machine shown first")
+    parser.add_argument("--build", help="the Python build shown first, e.g. 3.13 or 3.14t+gil")
+    parser.add_argument(
+        "--reproduction",
+        type=Path,
+        default=ROOT / "results" / "reproduce.json",
+        help="`gilcompare reproduce --json` output shown as a table, when the file exists",
+    )
+    args = parser.parse_args(argv)
+    try:
+        page, problems = build(args.html, args.results, args.machine, args.build, args.reproduction)
+    except UsageError as exc:
+        print(f"dashboard: {exc}", file=sys.stderr)
+        return 2
+    for line in problems:
+        print(f"dashboard: {line}", file=sys.stderr)
+    linked = "linked from index.html" if link_from_index(args.html) else "no index.html to link"
+    print(f"dashboard: wrote {page} ({linked})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
