@@ -12,6 +12,7 @@ import asyncio
 import concurrent.futures as cf
 import functools
 import importlib
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -350,7 +351,7 @@ class Model:
     def unavailable(self) -> str | None:
         """Why this model cannot run on this interpreter, or None when it can."""
         methods = multiprocessing.get_all_start_methods()
-        if self.kind == "processes" and self.start_method not in methods:
+        if self.start_method is not None and self.start_method not in methods:
             return f"start method {self.start_method!r} is not available on {sys.platform}"
         if self.kind == "subinterpreters":
             if sys.version_info < (3, 12):
@@ -362,6 +363,17 @@ class Model:
                 import loky  # noqa: F401
             except ImportError:
                 return "loky is not installed (pip install 'gilcompare[pools]')"
+        if self.name in DEPLOYED_MODELS:
+            from gilcompare import libraries
+
+            for module in libraries.REQUIRES.get(self.name, ()):
+                if importlib.util.find_spec(module) is None:
+                    return f"{module} is not installed ({libraries.INSTALL_HINT})"
+            if self.name == "dask-cluster" and not os.environ.get(libraries.DASK_SCHEDULER_ENV):
+                return (
+                    "needs an existing scheduler: --dask-scheduler tcp://HOST:PORT "
+                    f"(or {libraries.DASK_SCHEDULER_ENV})"
+                )
         return None
 
     def cannot_run(self, workload: Workload) -> str | None:
@@ -397,6 +409,10 @@ class Model:
             return ExecutorRunner(self, workers, SubinterpreterPoolExecutor(workers))
         if self.kind == "asyncio":
             return AsyncioRunner(self, workers)
+        if self.name in DEPLOYED_MODELS:
+            from gilcompare import libraries
+
+            return libraries.start(self, workers)
         if self.name == "loky":
             import loky
 
@@ -425,8 +441,31 @@ MODELS: dict[str, Model] = {
         ),
         Model("asyncio", "asyncio", "coroutines on one event loop", parallel_workers=False),
         Model("loky", "library", "loky's robust process pool (library pool)"),
+        # the models people deploy (gilcompare.libraries); measured when asked for by name
+        Model("joblib-loky", "library", "joblib.Parallel, loky backend (processes)"),
+        Model("joblib-threads", "library", "joblib.Parallel, threading backend"),
+        Model("dask-processes", "library", "dask.distributed LocalCluster, a process per worker"),
+        Model("dask-threads", "library", "dask.distributed LocalCluster, threads in one process"),
+        Model("dask-cluster", "library", "dask.distributed Client of an existing scheduler"),
+        Model("mp-pool-fork", "library", "multiprocessing.Pool, fork context", "fork"),
+        Model("mp-pool-spawn", "library", "multiprocessing.Pool, spawn context", "spawn"),
+        Model("process-per-task", "library", "a new Process per task (fork), as the seed", "fork"),
+        Model("thread-per-task", "library", "a new Thread per task, as the seed"),
     ]
 }
+# Measured by `gilcompare run` only when named: the default grid stays the executors' one.
+DEPLOYED_MODELS = (
+    "joblib-loky",
+    "joblib-threads",
+    "dask-processes",
+    "dask-threads",
+    "dask-cluster",
+    "mp-pool-fork",
+    "mp-pool-spawn",
+    "process-per-task",
+    "thread-per-task",
+)
+STANDARD_MODELS = tuple(name for name in MODELS if name not in DEPLOYED_MODELS)
 
 
 def get_model(name: str) -> Model:

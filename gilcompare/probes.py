@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from gilcompare.errors import UsageError
 from gilcompare.isolate import DEFAULT_TIMEOUT, IsolatedFailure, call
-from gilcompare.models import MODELS, get_model
+from gilcompare.models import MODELS, STANDARD_MODELS, get_model
 from gilcompare.options import choices, positive_float, positive_int, split_list
 from gilcompare.probe_measure import JOIN_TIMEOUT_S, context
 from gilcompare.report import table, to_json
@@ -56,7 +56,7 @@ SUITE_SWITCH_INTERVALS_MS = (5.0, 0.5)  # CPython's default, and a tenth of it
 SUITE_WORKERS = 8  # cold start and memory: enough workers for per-worker costs to show
 SUITE_PAYLOAD_BYTES = PAYLOAD_BYTES
 
-DEFAULT_MODELS = tuple(name for name in MODELS if name != "serial")
+DEFAULT_MODELS = tuple(name for name in STANDARD_MODELS if name != "serial")
 DEFAULT_WORKERS = {
     "latency": (0, 1),
     "stop": (1,),

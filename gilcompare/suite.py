@@ -35,7 +35,7 @@ from typing import Any, Callable, NamedTuple
 
 from gilcompare import engine
 from gilcompare.measure import checksum, ideal_speedup, plan
-from gilcompare.models import MODELS, Runner, get_model
+from gilcompare.models import STANDARD_MODELS, Runner, get_model
 from gilcompare.services import local_peers
 from gilcompare.sizes import DEFAULT_WORKERS, get_profile
 from gilcompare.workloads import UNITS_VERSION, Workload, get_workload
@@ -66,9 +66,18 @@ GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one
 # speedup should be 1.0; how far it strays is the noise floor of that run on that host
 CONTROL = "serial"
 CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
-SPOT_MODELS = tuple(name for name in MODELS if name not in ("serial", "processes-spawn"))
-COLD_MODELS = tuple(name for name in MODELS if name != "serial")  # serial starts nothing
+SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", "processes-spawn"))
+COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
 GIL_MODELS = ("threads", "processes-fork", "subinterpreters")  # one of each kind of worker
+# the deployed libraries' models, on the seed's loop at the spot (dask-cluster needs a cluster)
+LIBRARY_MODELS = (
+    "joblib-loky",
+    "joblib-threads",
+    "dask-processes",
+    "dask-threads",
+    "mp-pool-fork",
+    "process-per-task",
+)
 
 
 class Timing(NamedTuple):

@@ -1,0 +1,139 @@
+"""Tests for gilcompare.libraries: joblib, dask.distributed, multiprocessing.Pool and a worker
+per task behave like every other model, and a dask cluster we did not start stays up."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from gilcompare import libraries
+from gilcompare.measure import checksum, plan
+from gilcompare.models import DEPLOYED_MODELS, get_model
+from gilcompare.workloads import get_workload
+
+needs_dask = pytest.mark.skipif(
+    importlib.util.find_spec("distributed") is None, reason="dask.distributed is not installed"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def dask_cluster() -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A real scheduler and two single-thread worker processes on 127.0.0.1, started here."""
+    dask = Path(sys.executable).with_name("dask")
+    if not dask.exists():
+        pytest.skip("the dask command is not installed beside this Python")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    port = address.rsplit(":", 1)[1]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    scheduler = subprocess.Popen(
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", port, "--no-dashboard"], **quiet
+    )
+    workers = subprocess.Popen(
+        [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"]
+        + ["--host", "127.0.0.1"],
+        **quiet,
+    )
+    procs = [scheduler, workers]
+    try:
+        from distributed import Client
+
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address, procs
+    finally:
+        for proc in procs:
+            family = psutil.Process(proc.pid).children(recursive=True)
+            proc.terminate()
+            proc.wait(timeout=30)
+            psutil.wait_procs(family, timeout=10)
+
+
+def test_every_deployed_model_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without its library a model is unavailable with the command that installs it."""
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    for name in ("joblib-loky", "joblib-threads", "dask-processes", "dask-threads"):
+        assert libraries.INSTALL_HINT in (get_model(name).unavailable() or ""), name
+    assert get_model("mp-pool-fork").unavailable() is None  # the standard library's
+
+
+@pytest.mark.parametrize(
+    "address", ["nonsense", "tcp://127.0.0.1", "tcp://:8786", "http://h:1", "tcp://h:99999"]
+)
+def test_malformed_scheduler_address(address: str) -> None:
+    """An address that is not tcp://HOST:PORT is refused before anything starts."""
+    with pytest.raises(ValueError, match="malformed dask scheduler address"):
+        libraries.dask_scheduler_address(address)
+
+
+def test_malformed_address_on_the_command_line(cli) -> None:  # type: ignore[no-untyped-def]
+    """The command line turns it into one line and exit 2."""
+    done = cli("run", "--workload", "count", "--model", "dask-cluster", "--dask-scheduler", "x")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "tcp://HOST:PORT" in done.stderr
+
+
+@needs_dask
+def test_unreachable_scheduler_fails_in_time(cli) -> None:  # type: ignore[no-untyped-def]
+    """A scheduler nobody listens for is one failed cell naming the address, not a hang."""
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    argv = ["run", "--workload", "count", "--model", "dask-cluster", "--workers", "2"]
+    argv += ["--profile", "tiny", "--repeat", "1", "--timeout", "60", "--quiet"]
+    t0 = time.monotonic()
+    done = cli(*argv, "--dask-scheduler", address, timeout=90)
+    assert done.returncode == 1 and address in done.stderr
+    assert time.monotonic() - t0 < 60
+
+
+@needs_dask
+def test_existing_cluster_runs_and_is_left_running(no_orphans, dask_cluster) -> None:  # type: ignore[no-untyped-def]
+    """dask-cluster gives the serial answers on a cluster it did not start, and leaves it up."""
+    address, procs = dask_cluster
+    w = get_workload("count")
+    sizes = plan(w, "strong", 2, "tiny")
+    with get_model("serial").start(1) as serial:
+        expected = checksum(serial.run(w.fn, sizes))
+    os.environ[libraries.DASK_SCHEDULER_ENV] = address
+    try:
+        with get_model("dask-cluster").start(2) as runner:
+            infos = runner.warm(w)
+            got = checksum(runner.run(w.fn, sizes))
+    finally:
+        del os.environ[libraries.DASK_SCHEDULER_ENV]
+    assert got == expected
+    assert len({info["pid"] for info in infos}) == 2  # both of the cluster's workers ran tasks
+    assert all(proc.poll() is None for proc in procs)  # the run does not own the cluster
+
+
+@pytest.mark.parametrize("model", ["process-per-task", "thread-per-task", "mp-pool-fork"])
+def test_a_failing_task_is_one_error_and_nothing_is_left(model: str, no_orphans: None) -> None:
+    """A task that raises or a worker that exits ends the call with an error, no leftovers."""
+    w = get_workload("fault-raise")
+    with get_model(model).start(2) as runner, pytest.raises(Exception, match="injected"):
+        runner.run(w.fn, [1, 1, 1])
+    if model == "process-per-task":
+        with get_model(model).start(2) as runner, pytest.raises(RuntimeError, match="exited"):
+            runner.run(get_workload("fault-exit").fn, [1, 1])
+
+
+def test_deployed_models_are_measured_only_when_named() -> None:
+    """The default grid of `gilcompare run` and the probes stays the executors' one."""
+    from gilcompare import probes
+    from gilcompare.models import STANDARD_MODELS
+
+    assert not set(DEPLOYED_MODELS) & set(STANDARD_MODELS)
+    assert not set(DEPLOYED_MODELS) & set(probes.DEFAULT_MODELS)
