@@ -340,6 +340,23 @@ def cmd_seed(args: argparse.Namespace) -> int:
     return _run_and_emit(cells, args, emit)
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from gilcompare import reproduce
+
+    claims = reproduce.select(args.claim)
+    scale = positive_float("--scale", args.scale)
+    ctx = reproduce.Context(
+        reproduce.found_interpreters(), args.timeout or reproduce.DEFAULT_TIMEOUT, scale
+    )
+    progress = None if args.json else (lambda name: _progress(True, f"measuring {name}", True))
+    rows = reproduce.reproduce(claims, ctx, progress)
+    if args.json:
+        print(to_json([row.as_dict() for row in rows]))
+    else:
+        print(reproduce.text(rows))
+    return EXIT_FAILED if any(row.status == "failed" for row in rows) else 0
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     rows = []
     for m in MODELS.values():
@@ -620,6 +637,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _measurement_options(seed, repeat=3)
     seed.set_defaults(func=cmd_seed)
+
+    repro = sub.add_parser("reproduce", help="test published claims about the GIL here")
+    repro.add_argument(
+        "--claim", action="append", metavar="NAME", help="one claim (repeatable; default: all)"
+    )
+    repro.add_argument("--json", action="store_true")
+    repro.add_argument("--timeout", metavar="S", help="seconds per measurement (default: 300)")
+    repro.add_argument(
+        "--scale", default="1", help="multiply every work size (smaller: faster, noisier)"
+    )
+    repro.set_defaults(func=cmd_reproduce)
 
     models = sub.add_parser("models", help="list models and whether they run here")
     models.add_argument("--json", action="store_true")
