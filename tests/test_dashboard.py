@@ -92,7 +92,7 @@ def test_corrupt_file_is_one_line_and_the_rest_is_built(tmp_path: Path) -> None:
     broken = sorted((results / "vm").glob("*py3.12*.json"))[-1]
     broken.write_text("{not json", encoding="utf-8")
     page, problems = dashboard.build(tmp_path / "html", results)
-    assert len(problems) == 1 and str(broken) in problems[0] and "not JSON" in problems[0]
+    assert len(problems) == 1 and str(broken) in problems[0] and "\n" not in problems[0]
     builds = _embedded(page)["machines"]["vm"]["builds"]
     assert "3.12" in builds and "3.13" in builds  # 3.12 from its older, readable file
     assert builds["3.12"]["file"] != str(broken.relative_to(tmp_path))
@@ -143,10 +143,53 @@ def test_build_labels_and_order() -> None:
 # --- in a browser ------------------------------------------------------------------------
 
 
+def _reproduction(path: Path) -> Path:
+    """A `gilcompare reproduce --json` file: one claim measured, one not run."""
+    from gilcompare import reproduce
+
+    rows = [
+        reproduce.Row(
+            "seed",
+            "2 processes ~2x 2 threads",
+            "blog",
+            "1.96x",
+            "ratio >= 1.6",
+            "ok",
+            ours="1.80x",
+            holds=True,
+            conditions={"python": "3.13.0"},
+        ),
+        reproduce.Row(
+            "ft-cost-3.13t",
+            "~40%",
+            "docs",
+            "~40%",
+            "cost >= 20%",
+            "not run",
+            reason="needs Python 3.13t",
+        ),
+    ]
+    path.write_text(json.dumps([r.as_dict() for r in rows]), encoding="utf-8")
+    return path
+
+
+def test_reproduction_is_embedded_and_a_corrupt_one_named(tmp_path: Path) -> None:
+    """The committed reproduction goes into the page; an unreadable one is a problem line."""
+    page, problems = dashboard.build(tmp_path, RESULTS, reproduction=_reproduction(tmp_path / "r"))
+    assert problems == [] and [r["name"] for r in _embedded(page)["reproduction"]] == [
+        "seed",
+        "ft-cost-3.13t",
+    ]
+    (tmp_path / "r").write_text("[", encoding="utf-8")
+    page, problems = dashboard.build(tmp_path, RESULTS, reproduction=tmp_path / "r")
+    assert len(problems) == 1 and str(tmp_path / "r") in problems[0]
+    assert _embedded(page)["reproduction"] is None
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """The dashboard built from the committed results, served on 127.0.0.1 (any free port)."""
-    dashboard.build(tmp_path, RESULTS)
+    dashboard.build(tmp_path, RESULTS, reproduction=_reproduction(tmp_path / "reproduce.json"))
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:  # keep pytest's output to the test's own
@@ -227,6 +270,7 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
     assert count("return document.querySelectorAll('#versions-chart rect').length") >= 5
     assert count("return document.querySelectorAll('#probes .panel').length") >= 5
     assert count("return document.querySelectorAll('#controls-table a').length") >= 2
+    assert count("return document.querySelectorAll('#repro tr').length") == 3
     benches = count("return [...document.querySelectorAll('#matrix a')].map(a => a.dataset.bench)")
     assert all(b.endswith(".Scaling.track_speedup") for b in benches)
 

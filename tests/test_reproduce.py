@@ -53,7 +53,6 @@ def test_json_has_the_claim_beside_our_number(capsys: pytest.CaptureFixture[str]
     row = rows[0]
     assert row["name"] == "seed" and row["status"] == "ok"
     assert row["source_number"].startswith("12.77 s") and row["shape"]
-    assert isinstance(row["holds"], bool)
     numbers = row["numbers"]
     assert numbers["ratio"] > 0
     assert numbers["threads_s"] > 0 and numbers["processes_s"] > 0
@@ -62,6 +61,11 @@ def test_json_has_the_claim_beside_our_number(capsys: pytest.CaptureFixture[str]
     assert conditions["python"] == ".".join(map(str, sys.version_info[:3]))
     assert conditions["free_threaded"] == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     assert conditions["iterations_per_worker"] < reproduce.SEED_ITERATIONS
+    assert 0 < conditions["capacity"] <= 2.5 and conditions["load_1min"] >= 0
+    if row["holds"] is None:  # a busy machine: the verdict says why there is none
+        assert conditions["capacity"] < 1.6 and "inconclusive" in row["ours"]
+    else:
+        assert row["holds"] == (numbers["ratio"] >= 1.6)
 
 
 def test_latency_claim_measures_both_switch_intervals() -> None:
@@ -80,3 +84,12 @@ def test_failed_measurement_is_a_row_not_a_crash() -> None:
     ctx = reproduce.Context({}, timeout=0.01, scale=TINY)
     [row] = reproduce.reproduce([reproduce.CLAIMS["seed"]], ctx)
     assert row.status == "failed" and row.reason and row.holds is None
+
+
+def test_busy_machine_makes_a_parallel_claim_inconclusive() -> None:
+    """A miss on a machine that gave two processes less than the bound is no verdict."""
+    busy, idle = {"capacity": 1.1}, {"capacity": 1.95}
+    assert reproduce._judge(False, 1.6, busy)[0] is None
+    assert "only 1.10×" in reproduce._judge(False, 1.6, busy)[1]
+    assert reproduce._judge(False, 1.6, idle) == (False, "")
+    assert reproduce._judge(True, 1.6, busy) == (True, "")
