@@ -125,6 +125,16 @@ def test_index_gets_one_link(tmp_path: Path) -> None:
     assert text.index("dashboard/index.html") > text.index("<body class='a'>")
 
 
+def test_index_link_joins_asvs_navigation_bar(tmp_path: Path) -> None:
+    """In asv's own page the link is an item of its fixed navigation bar, not hidden under it."""
+    nav = '<nav><ul><li id="nav-li-regressions">R</li>\n<li id="nav-li-graphdisplay">x</li></ul>'
+    (tmp_path / "index.html").write_text(f"<html><body>{nav}</nav></body></html>", "utf-8")
+    assert dashboard.link_from_index(tmp_path)
+    text = (tmp_path / "index.html").read_text("utf-8")
+    link = f'<li id="{dashboard.LINK_ID}"><a href="dashboard/index.html">'
+    assert text.index("nav-li-regressions") < text.index(link) < text.index("nav-li-graphdisplay")
+
+
 def test_build_labels_and_order() -> None:
     """PYTHON_GIL=1 on a free-threaded build is its own build, ordered after its twin."""
     data = {"python": "3.14t", "env_vars": {"PYTHON_GIL": "1"}}

@@ -27,6 +27,7 @@ from gilcompare.errors import UsageError
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
 LINK_ID = "gilcompare-dashboard-link"  # marks the link in asv's index, so it is added once
+NAV_ANCHOR = '<li id="nav-li-graphdisplay">'  # asv 0.6's last navigation item
 SPEEDUP = ".Scaling.track_speedup"
 EFFICIENCY = ".Scaling.track_efficiency"
 PROBES = "probes."
@@ -166,24 +167,26 @@ def render(payload: dict[str, Any]) -> str:
 
 
 def link_from_index(html: Path) -> bool:
-    """Add a link to the dashboard at the top of asv's index page; False when there is none."""
+    """Link the dashboard from asv's index page, once: an item of asv's navigation bar, or a
+    line at the top of a page without one. False when there is no index page."""
     index = html / "index.html"
     if not index.is_file():
         return False
     text = index.read_text(encoding="utf-8")
     if LINK_ID in text:
         return True
-    link = (
-        f'<div id="{LINK_ID}" style="padding:6px 12px;background:#f4f7fb;'
-        'border-bottom:1px solid #ccd;font:14px sans-serif">'
-        '<a href="dashboard/index.html"><b>Scaling dashboard</b></a>: which model, how far it'
-        " scales, on each Python build, on one page</div>"
-    )
-    head, sep, rest = text.partition("<body")
-    if not sep:
-        return False
-    tag_end = rest.index(">") + 1
-    index.write_text(head + sep + rest[:tag_end] + link + rest[tag_end:], encoding="utf-8")
+    target = '<a href="dashboard/index.html">Scaling dashboard</a>'
+    if NAV_ANCHOR in text:  # beside "Benchmark grid", "Benchmark list", "Regressions"
+        item = f'<li id="{LINK_ID}">{target}</li>\n        '
+        text = text.replace(NAV_ANCHOR, item + NAV_ANCHOR, 1)
+    else:
+        head, sep, rest = text.partition("<body")
+        if not sep:
+            return False
+        end = rest.index(">") + 1
+        line = f'<div id="{LINK_ID}" style="padding:6px 12px;font:14px sans-serif">{target}</div>'
+        text = head + sep + rest[:end] + line + rest[end:]
+    index.write_text(text, encoding="utf-8")
     return True
 
 
