@@ -296,3 +296,21 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
 
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_free_threaded_build_and_its_gil_twin_are_builds(tmp_path: Path) -> None:
+    """Results from 3.14t and from 3.14t under PYTHON_GIL=1 become two builds, in order."""
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS, results)
+    source = sorted((results / "vm").glob("*py3.13-*.json"))[-1]
+    for gil in ("", "1"):
+        data = json.loads(source.read_text(encoding="utf-8"))
+        data["python"], data["env_vars"] = "3.14t", {"PYTHON_GIL": gil}
+        (results / "vm" / f"ft{gil}-virtualenv-py3.14t-PYTHON_GIL{gil}.json").write_text(
+            json.dumps(data), encoding="utf-8"
+        )
+    page, problems = dashboard.build(tmp_path / "html", results, build="3.14t+gil")
+    builds = _embedded(page)["machines"]["vm"]["builds"]
+    assert problems == [] and list(builds)[-3:] == ["3.13", "3.14t", "3.14t+gil"]
+    assert builds["3.14t+gil"]["env_vars"] == {"PYTHON_GIL": "1"}
+    assert builds["3.14t"]["env_vars"] == {}
