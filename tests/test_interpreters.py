@@ -49,12 +49,15 @@ def test_discover_skips_shims(tmp_path: Path) -> None:
     shims = tmp_path / "shims"
     shims.mkdir()
     shim = shims / "python3.99"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    # answers the probe as a Python no real interpreter here is, so only the shim can be it
+    answer = {"version": "3.99.0", "implementation": "CPython", "free_threaded": False}
+    shim.write_text(f"#!/bin/sh\necho '{json.dumps(answer)}'\n")
     shim.chmod(0o755)
+    assert probe_interpreter(shim).version == "3.99.0"  # a working "python", were it probed
     environ = {**os.environ, "PATH": f"{shims}{os.pathsep}{os.environ.get('PATH', '')}"}
+    assert str(shim) not in interpreters.candidate_paths(environ)
     found = discover(environ)
-    assert found
-    assert not any("/shims/" in i.path for i in found)
+    assert found and "3.99.0" not in {i.version for i in found}
 
 
 @pytest.mark.parametrize("kind", ["true", "text", "missing"])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import sysconfig
 
 import pytest
 
@@ -65,6 +67,9 @@ def test_unknown_model_and_bad_workers() -> None:
 
 
 def test_worker_info_reports_gil() -> None:
-    """Workers report their GIL status; on a GIL build it is enabled."""
+    """Workers report their GIL status: on with a GIL build or PYTHON_GIL=1, else off."""
     info = worker_info()
-    assert info["gil_enabled"] is (getattr(sys, "_is_gil_enabled", lambda: True)())
+    expected = (
+        not sysconfig.get_config_var("Py_GIL_DISABLED") or os.environ.get("PYTHON_GIL") == "1"
+    )
+    assert info["gil_enabled"] is expected
