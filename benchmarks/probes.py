@@ -16,6 +16,9 @@ from gilcompare import probes, suite
 
 # asv's timing attributes (used by the timeraw_ benchmark; gilcompare.suite explains them)
 repeat, number, rounds, warmup_time, min_run_count, timeout = suite.TIMING
+# explicit, as for the throughput families: results stay comparable while the code that
+# measures them changes, and stop being mixed only when the work itself does
+version = suite.VERSION
 
 Cache = dict[Any, dict[str, Any]]
 
