@@ -12,12 +12,12 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import itertools
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gilcompare import validate
 from gilcompare.errors import UsageError
 
 SPEEDUP_SUFFIX = ".Scaling.track_speedup"
@@ -35,16 +35,10 @@ class Run:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"cannot read asv results file {path}: {exc.strerror}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"not an asv results file: {path} is not JSON ({exc})") from None
-    keys = ("commit_hash", "python", "result_columns", "results")
-    if not isinstance(data, dict) or not all(k in data for k in keys):
-        raise UsageError(f"not an asv results file: {path} lacks {', '.join(keys)}")
-    return data
+    """One asv results file, checked field by field (gilcompare.validate)."""
+    expected = "expected a file `asv run` writes"
+    data = validate.read_json(str(path), "asv results file", expected, allow_nan=True)
+    return validate.asv_results(data, str(path), SPEEDUP_SUFFIX)
 
 
 def machines(results_dir: Path) -> list[str]:

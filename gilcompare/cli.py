@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import codecs
 import json
 import os
 import signal
@@ -10,10 +11,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from gilcompare import isolate
+from gilcompare import isolate, validate
 from gilcompare.errors import (
     EXIT_FAILED,
     EXIT_SIGINT,
+    EXIT_SIGPIPE,
     EXIT_USAGE,
     Interrupted,
     UsageError,
@@ -161,9 +163,9 @@ def _rows(results: Sequence[Result]) -> list[dict[str, Any]]:
 
 def _bar(fraction: float | None, width: int = 10) -> str:
     """Efficiency as a bar: full means the ideal speedup was reached."""
-    if fraction is None:
+    if fraction is None or fraction != fraction:
         return ""
-    filled = max(0, min(width, round(fraction * width)))
+    filled = round(max(0.0, min(1.0, fraction)) * width)
     return "█" * filled + "·" * (width - filled)
 
 
@@ -186,13 +188,17 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
     emit = emit or _emit
     output = getattr(args, "output", None)
     plot = getattr(args, "plot", None)
-    if plot:  # before measuring: a run is not lost to a plot that cannot be written
+    # before measuring: a run is not lost to a file that cannot be written
+    if output is not None:
+        validate.check_target("--output", output)
+    if plot is not None:
         from gilcompare.plot import check_target
 
+        validate.check_target("--plot", plot)
         check_target(plot)
-    save = (lambda results: save_results(output, results)) if output else None
+    saver = _Saver(output) if output else None
     try:
-        results = run_cells(cells, args.timeout, not args.quiet, args.debug, save)
+        results = run_cells(cells, args.timeout, not args.quiet, args.debug, saver)
     except Interrupted as exc:
         partial = exc.partial
         if partial:
@@ -200,34 +206,49 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
         print(f"{PROG}: interrupted; {len(partial)} measurements kept", file=sys.stderr)
         return exc.status
     emit(results, args.json)
-    _plot(results, plot)
-    return _exit_status(results)
+    status = _exit_status(results)
+    if saver is not None and saver.failed:
+        status = status or EXIT_FAILED
+    try:
+        _plot(results, plot)
+    except (UsageError, OSError, ValueError) as exc:  # the table is printed: a run, not usage
+        print(f"{PROG}: no plot: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        status = status or EXIT_FAILED
+    return status
+
+
+class _Saver:
+    """Rewrites --output after every measurement; a failed write warns once, measuring goes on
+    and the file keeps what was last written."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.failed = False
+
+    def __call__(self, results: Sequence[Result]) -> None:
+        try:
+            save_results(self.path, results)
+        except OSError as exc:
+            if not self.failed:
+                reason = exc.strerror or str(exc)
+                print(
+                    f"{PROG}: cannot write --output {self.path}: {reason}; measuring goes on, "
+                    "the file keeps what was written before",
+                    file=sys.stderr,
+                )
+            self.failed = True
 
 
 def save_results(path: str, results: Sequence[Result]) -> None:
-    """Write the records so far, atomically: an interrupt or crash never loses them."""
-    partial = f"{path}.part"
-    with open(partial, "w", encoding="utf-8") as f:
-        f.write(to_json(_records(results)))
-    os.replace(partial, path)
+    """Write the records so far in one step: an interrupt or crash never loses them."""
+    validate.write_file(path, to_json(_records(results)))
 
 
 def load_results(path: str) -> list[Result]:
     """Read a file written by `run --json`/`--output`, or fail with one line."""
     expected = "expected the JSON list that `gilcompare run --json` writes"
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as exc:
-        raise UsageError(f"cannot read results file {path}: {exc.strerror}") from None
-    except ValueError:
-        raise UsageError(f"not a results file: {path} is not JSON ({expected})") from None
-    required = {"workload", "model", "workers", "status"}
-    if not isinstance(data, list) or not all(
-        isinstance(r, dict) and required <= set(r) for r in data
-    ):
-        raise UsageError(f"not a results file: {path} ({expected})")
-    return [Result.from_dict(r) for r in data]
+    data = validate.read_json(path, "results file", expected)
+    return [Result.from_dict(r) for r in validate.results_records(data, path, expected)]
 
 
 # ------------------------------------------------------------------------------ commands
@@ -271,12 +292,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
         else round(SEED_ITERATIONS / COUNT_PER_UNIT)
     )
     repeat = positive_int("--repeat", args.repeat)
-    process_model = choices(
-        "--process-model",
-        [args.process_model],
-        [m for m in MODELS if m.startswith("processes-")],
-        [],
-    )[0]
+    process_models = [m for m in MODELS if m.startswith("processes-")]
+    picked = choices("--process-model", [args.process_model], process_models, [])
+    if len(picked) != 1:
+        raise UsageError(
+            f"--process-model takes one model: choose from {', '.join(process_models)}"
+        )
+    process_model = picked[0]
     cells = [
         Cell("count", "threads", 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
         Cell("count", process_model, 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
@@ -681,18 +703,108 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Interrupted(128 + signum)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `gilcompare` command; returns the exit status."""
-    parser = build_parser()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+# What the tables draw with, for a terminal whose encoding lacks it (LC_ALL=C, latin-1 ...).
+ASCII_FALLBACK = {"█": "#", "·": ".", "±": "+-", "×": "x", "…": "...", "→": "->", "—": "-"}
+
+
+def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start : exc.end]
+    return "".join(ASCII_FALLBACK.get(ch, "?") for ch in text), exc.end
+
+
+codecs.register_error("gilcompare-ascii", _ascii_fallback)
+
+
+def _prepare_streams() -> None:
+    """A closed stream writes nowhere; one whose encoding lacks the tables' signs gets ASCII."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:  # the file descriptor was closed when Python started
+            # kept open for the rest of the process, as the stream it stands in for would be
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+            continue
+        try:
+            "".join(ASCII_FALLBACK).encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError, AttributeError, TypeError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="gilcompare-ascii")
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so the interpreter's last flush is silent."""
     try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _value_options(parser: argparse.ArgumentParser) -> set[str]:
+    """Every option string, in every subcommand, that takes a value."""
+    found: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _value_options(sub)
+        elif action.option_strings and action.nargs != 0:
+            found.update(action.option_strings)
+    return found
+
+
+def _glue_negative_values(parser: argparse.ArgumentParser, argv: Sequence[str]) -> list[str]:
+    """``--timeout -inf`` → ``--timeout=-inf``: argparse would take ``-inf`` for an option and
+    say only "expected one argument"; glued, the value reaches our own one-line check."""
+    takes_value = _value_options(parser)
+    out: list[str] = []
+    items = list(argv)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        following = items[i + 1] if i + 1 < len(items) else None
+        if (
+            item in takes_value
+            and following is not None
+            and following.startswith("-")
+            and not following.startswith("--")
+            and following not in ("-h",)
+        ):
+            out.append(f"{item}={following}")
+            i += 2
+            continue
+        out.append(item)
+        i += 1
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `gilcompare` command; returns the exit status.
+
+    Statuses: 0 done, 1 a measurement failed, 2 bad input (one line on stderr), 128 + the
+    signal when interrupted (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM) and 141 when stdout's
+    reader went away (a broken pipe, as `yes | head` does).
+    """
+    _prepare_streams()
+    previous = {
+        sig: signal.signal(sig, _on_sigterm)
+        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
+        if sig is not None
+    }
+    try:
+        parser = build_parser()
+        argv = _glue_negative_values(parser, sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_USAGE
         if hasattr(args, "timeout") and args.timeout is not None:
             args.timeout = positive_float("--timeout", args.timeout)
-        return int(args.func(args))
+        status = int(args.func(args))
+        sys.stdout.flush()
+        return status
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -703,6 +815,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: terminated", file=sys.stderr)
         return exc.status
     except BrokenPipeError:
-        return EXIT_FAILED
+        _quiet_stdout()
+        return EXIT_SIGPIPE
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

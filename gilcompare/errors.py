@@ -6,7 +6,9 @@ from typing import Any
 
 EXIT_FAILED = 1  # a measurement failed, crashed, timed out or mismatched its checksum
 EXIT_USAGE = 2  # bad input: the message names the rule and the valid choices
+EXIT_SIGHUP = 129  # 128 + SIGHUP: the terminal or ssh session closed; cleaned up like SIGTERM
 EXIT_SIGINT = 130
+EXIT_SIGPIPE = 141  # 128 + SIGPIPE: stdout's reader went away (`gilcompare ... | head`)
 EXIT_SIGTERM = 143
 
 
@@ -15,7 +17,7 @@ class UsageError(ValueError):
 
 
 class Interrupted(BaseException):
-    """SIGINT or SIGTERM arrived: clean up, then exit with ``status``."""
+    """SIGINT, SIGTERM or SIGHUP arrived: clean up, then exit with ``status``."""
 
     def __init__(self, status: int, partial: list[Any] | None = None) -> None:
         super().__init__(status)

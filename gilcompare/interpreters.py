@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -105,15 +106,8 @@ def probe_interpreter(path: str | os.PathLike[str]) -> Interpreter:
     env = {key: value for key, value in os.environ.items() if key != "PYTHON_GIL"}
     try:
         # -E -s (not -I, which Python 2 lacks) keep PYTHON* variables and user site out.
-        completed = subprocess.run(
-            [real, "-E", "-s", "-c", _PROBE_SCRIPT],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-            env=env,
-            check=False,
-        )
-        info = json.loads(completed.stdout.strip().splitlines()[-1])
+        stdout = _run_probe([real, "-E", "-s", "-c", _PROBE_SCRIPT], env)
+        info = json.loads(stdout.strip().splitlines()[-1])
         version = str(info["version"])
         if not _VERSION.match(version):
             raise ValueError(version)
@@ -125,6 +119,30 @@ def probe_interpreter(path: str | os.PathLike[str]) -> Interpreter:
         )
     except (OSError, subprocess.SubprocessError, ValueError, IndexError, KeyError, TypeError):
         raise ValueError(f"not a python interpreter: {path}") from None
+
+
+def _run_probe(argv: list[str], env: dict[str, str]) -> str:
+    """The program's stdout; its whole process group is killed afterwards, so nothing it
+    started outlives the probe (a program that is no Python may fork and hang)."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        stdout, _ = proc.communicate(timeout=PROBE_TIMEOUT)
+        return stdout
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the program leads its own group
+        proc.kill()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def _try_probe(path: str) -> Interpreter | None:

@@ -6,6 +6,14 @@ asv, the command line runs every measurement in a fresh child: it starts a new s
 own process group), gets a private temporary directory as ``TMPDIR`` and reports through a
 JSON file. Whatever happens — success, exception, crash, timeout, Ctrl-C — the whole process
 group and every descendant is killed and the directory removed before this module returns.
+
+When the parent itself dies without running any code (SIGKILL, a crash), the child notices:
+it holds the read end of a pipe whose only writer is the parent, and a thread of its own
+wakes when the pipe reaches end-of-file, kills its process group (itself and every worker)
+and leaves a short-lived reaper to remove the temporary directory. The same thread enforces
+the child's own deadline (a little after the parent's timeout), so a child never runs on
+forever. SIGHUP is handled like SIGTERM, in parent and child: exit status 128 + the signal,
+129 for SIGHUP.
 """
 
 from __future__ import annotations
@@ -14,11 +22,13 @@ import contextlib
 import importlib
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 from typing import Any
 
@@ -26,6 +36,8 @@ from gilcompare.errors import Interrupted
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one measurement; the CLI's --timeout overrides it
 GRACE = 3.0  # seconds a child gets to shut its pools down after SIGTERM
+OWN_DEADLINE_MARGIN = 10.0  # the child's own deadline: this long after the parent's timeout
+TMP_PREFIX = "gilcompare-run-"
 
 
 class IsolatedFailure(RuntimeError):
@@ -53,13 +65,21 @@ def call(
     Raises IsolatedFailure when the call raised, crashed, exited or ran past ``timeout``.
     Interrupted/KeyboardInterrupt propagate after the child's whole tree is gone.
     """
-    tmp = tempfile.mkdtemp(prefix="gilcompare-run-", dir=_short_tempdir())
+    tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
+    # the child watches the read end; the parent holds the only write end until it returns
+    watch, lifeline = os.pipe()
     try:
         spec_path = os.path.join(tmp, "call.json")
         result_path = os.path.join(tmp, "result.json")
         log_path = os.path.join(tmp, "stderr.log")
+        spec = {
+            "target": target,
+            "kwargs": kwargs,
+            "watch_fd": watch,
+            "deadline": timeout + OWN_DEADLINE_MARGIN,
+        }
         with open(spec_path, "w", encoding="utf-8") as f:
-            json.dump({"target": target, "kwargs": kwargs}, f)
+            json.dump(spec, f)
         env = dict(os.environ, **(env or {}), TMPDIR=tmp, PYTHONUNBUFFERED="1")
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
@@ -69,7 +89,10 @@ def call(
                 stderr=log,
                 env=env,
                 start_new_session=True,
+                pass_fds=(watch,),
             )
+        os.close(watch)
+        watch = -1
         try:
             returncode = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -85,6 +108,9 @@ def call(
             stop_tree(proc, grace=0)
         return _outcome(returncode, result_path, log_path)
     finally:
+        for fd in (watch, lifeline):
+            if fd >= 0:
+                os.close(fd)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -166,10 +192,57 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(128 + signum)
 
 
+# Run in a new session by an abandoned child: waits (briefly) for the child's process group
+# to die, then removes its temporary directory. Standard library only, no site packages.
+_REAPER = """
+import os, shutil, sys, time
+group, tmp = int(sys.argv[1]), sys.argv[2]
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    try:
+        os.killpg(group, 0)
+    except OSError:
+        break
+    time.sleep(0.05)
+shutil.rmtree(tmp, ignore_errors=True)
+"""
+
+
+def _abandon() -> None:
+    """Parent gone or own deadline passed: remove the temp folder, kill the whole group."""
+    group = os.getpgid(0)
+    tmp = os.environ.get("TMPDIR", "")
+    if os.path.basename(tmp).startswith(TMP_PREFIX):
+        with contextlib.suppress(OSError):
+            subprocess.Popen(
+                [sys.executable, "-S", "-c", _REAPER, str(group), tmp],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd="/",
+            )
+    os.killpg(group, signal.SIGKILL)  # every worker, and this child too
+
+
+def _watch_parent(fd: int, deadline: float) -> None:
+    """Abandon the call when the parent's end of the pipe closes or the deadline passes."""
+    select.select([fd], [], [], max(0.0, deadline))
+    _abandon()  # readable means end-of-file: the parent never writes
+
+
 def _child(spec_path: str, result_path: str) -> None:
     signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGHUP, _raise_interrupted)
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
+    if spec.get("watch_fd") is not None:
+        threading.Thread(
+            target=_watch_parent,
+            args=(spec["watch_fd"], spec["deadline"]),
+            name="gilcompare-lifeline",
+            daemon=True,
+        ).start()
     try:
         out: dict[str, Any] = {"ok": resolve(spec["target"])(**spec["kwargs"])}
     except Interrupted:

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from gilcompare.errors import UsageError
 
+# Upper bounds: past these a run would take days or exhaust the machine, never measure anything.
+MAXIMA: dict[str, float] = {
+    "--workers": 1024,
+    "--repeat": 1000,
+    "--size": 1_000_000,  # units of ~1 ms: about 17 minutes per task
+    "--tasks": 100_000,
+    "--timeout": 86_400,  # seconds: a day
+}
+DEFAULT_MAXIMUM = 10**9
 
-def split_list(values: Iterable[str] | None) -> list[str]:
-    """Flatten repeated and comma-separated option values, keeping order, dropping repeats."""
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def split_list(values: Iterable[str] | None, option: str | None = None) -> list[str]:
+    """Flatten repeated and comma-separated option values, keeping order, dropping repeats.
+
+    With ``option``, an empty item (``''``, ``'2,,4'``, a trailing comma) is a usage error.
+    """
     out: list[str] = []
     for value in values or []:
         for item in value.split(","):
             item = item.strip()
+            if not item and option is not None:
+                raise UsageError(f"{option} has an empty name in {value!r}")
             if item and item not in out:
                 out.append(item)
     return out
@@ -22,36 +41,48 @@ def choices(
     option: str, values: Iterable[str] | None, valid: Sequence[str], default: Sequence[str]
 ) -> list[str]:
     """Names from an option, each checked against ``valid``; ``default`` when absent."""
-    names = split_list(values)
+    names = split_list(values, "--" + option.lstrip("-"))
     for name in names:
         if name not in valid:
             raise UsageError(f"unknown {option} {name!r}: choose from {', '.join(valid)}")
     return names or list(default)
 
 
-def positive_int(option: str, value: str | int) -> int:
-    """An integer of at least 1, or a usage error naming the option."""
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise UsageError(f"{option} must be an integer of at least 1, got {value!r}") from None
+def positive_int(option: str, value: str | int, maximum: float | None = None) -> int:
+    """An integer from 1 to the option's maximum in ASCII digits, or a usage error."""
+    top = int(maximum if maximum is not None else MAXIMA.get(option, DEFAULT_MAXIMUM))
+    text = str(value).strip()
+    if not _INTEGER.fullmatch(text):
+        raise UsageError(f"{option} must be an integer of at least 1, got {value!r}")
+    number = int(text)
     if number < 1:
         raise UsageError(f"{option} must be an integer of at least 1, got {number}")
+    if number > top:
+        raise UsageError(f"{option} must be an integer from 1 to {top}, got {text}")
     return number
 
 
 def positive_ints(option: str, values: Iterable[str] | None, default: Sequence[int]) -> list[int]:
     """A list of integers of at least 1 from repeated/comma-separated values."""
+    values = list(values or [])
+    for value in values:
+        if any(not item.strip() for item in value.split(",")):
+            raise UsageError(
+                f"{option} must be integers of at least 1 separated by commas, got {value!r}"
+            )
     items = split_list(values)
     return [positive_int(option, v) for v in items] if items else list(default)
 
 
-def positive_float(option: str, value: str | float) -> float:
-    """A number greater than 0, or a usage error naming the option."""
-    try:
-        number = float(value)
-    except ValueError:
-        raise UsageError(f"{option} must be a number greater than 0, got {value!r}") from None
-    if not number > 0 or number != number or number == float("inf"):
+def positive_float(option: str, value: str | float, maximum: float | None = None) -> float:
+    """A number greater than 0 and at most the option's maximum, or a usage error."""
+    top = maximum if maximum is not None else MAXIMA.get(option, DEFAULT_MAXIMUM)
+    text = str(value).strip()
+    if not _NUMBER.fullmatch(text) or not float(text) > 0:
         raise UsageError(f"{option} must be a number greater than 0, got {value!r}")
+    number = float(text)
+    if number > top:
+        raise UsageError(
+            f"{option} must be a number greater than 0 and at most {top:g}, got {text}"
+        )
     return number

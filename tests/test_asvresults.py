@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gilcompare import asvresults
 from gilcompare.cli import main
@@ -154,3 +156,131 @@ def test_committed_results_cover_five_pythons() -> None:
             value = count[model][python]
             assert value is not None and math.isfinite(value) and value > 0
         assert 0 < rows[-1][python] <= 2.2
+
+
+# ------------------------------------------------------------------- every file validated
+
+ASV_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+PARAM_TEXT = st.sampled_from(["'count'", "'threads'", "2", "1", "[1]", "{}", "x(", "2.5", "True"])
+
+
+def _good_asv() -> dict[str, Any]:
+    return {
+        "commit_hash": "b" * 40,
+        "env_name": "virtualenv-py3.12",
+        "date": 2_000,
+        "python": "3.12",
+        "env_vars": {"PYTHON_GIL": ""},
+        "params": {"num_cpu": "2"},
+        "result_columns": list(COLUMNS),
+        "results": {
+            "cpu.Scaling.track_speedup": [[1.0, 0.98, 1.0, math.nan], SCALING_PARAMS, "v", 0, 1.0],
+            "cpu.Machine.track_parallel_capacity": [[1.9], [], "v", 0, 1.0],
+        },
+    }
+
+
+@st.composite
+def mutated_asv(draw: st.DrawFn) -> Any:
+    """A valid asv results file, then random edits anywhere: a value replaced (by any JSON,
+    a wrong shape, a bad param literal), a key dropped, the whole file swapped."""
+    data: Any = json.loads(json.dumps(_good_asv()).replace("NaN", "null"))
+    for _ in range(draw(st.integers(1, 4))):
+        # walk down to a random container, then edit one of its slots
+        node, depth = data, draw(st.integers(0, 4))
+        for _ in range(depth):
+            children = (
+                list(node.values())
+                if isinstance(node, dict)
+                else node
+                if isinstance(node, list)
+                else []
+            )
+            containers = [c for c in children if isinstance(c, (dict, list)) and c]
+            if not containers:
+                break
+            node = draw(st.sampled_from(containers))
+        action = draw(st.sampled_from(["replace", "param", "drop", "whole"]))
+        if action == "whole":
+            return draw(ASV_JSON)
+        if isinstance(node, dict) and node:
+            key = draw(st.sampled_from(sorted(node)))
+            if action == "drop":
+                node.pop(key)
+            else:
+                node[key] = draw(ASV_JSON if action == "replace" else PARAM_TEXT)
+        elif isinstance(node, list) and node:
+            i = draw(st.integers(0, len(node) - 1))
+            if action == "drop":
+                node.pop(i)
+            else:
+                node[i] = draw(ASV_JSON if action == "replace" else PARAM_TEXT)
+    return data
+
+
+def test_the_reference_asv_file_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The mutations below start from a file `results` reads (NaN is asv's 'no value')."""
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(_good_asv()))
+    assert main(["results", str(tmp_path)]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d.update(results=[]), "results is [], expected a mapping"),
+        (lambda d: d.update(date="2024-01-01"), 'date is "2024-01-01", expected milliseconds'),
+        (lambda d: d.update(commit_hash=12345), "commit_hash is 12345"),
+        (lambda d: d["results"].update({"cpu.Scaling.track_speedup": [[1.0]]}), "expected one of"),
+        (lambda d: d.update(python=""), 'python is ""'),
+        (lambda d: d["results"]["cpu.Scaling.track_speedup"][1].pop(), "expected workloads"),
+        (lambda d: d.update(env_vars=[]), "env_vars is []"),
+        (lambda d: d["results"]["cpu.Scaling.track_speedup"].__setitem__(0, "1.0"), "result"),
+    ],
+)
+def test_wrong_shapes_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, message: str
+) -> None:
+    """An asv file with a wrong shape: exit 2, one line naming the file and the field."""
+    data = _good_asv()
+    edit(data)
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(data))
+    assert main(["results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run.json" in err and message in err, err
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=mutated_asv())
+def test_results_never_crashes_on_any_asv_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any
+) -> None:
+    """Mutated asv files: `results` prints a table (0) or one line (2), never a traceback."""
+    box = tmp_path / "box"
+    box.mkdir(exist_ok=True)
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(data))
+    status = main(["results", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status in (0, 2), err
+    if status == 2:
+        assert err.count("\n") == 1 and err.startswith("gilcompare: error: "), err

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -58,6 +60,29 @@ BAD_INPUT = [
     (["probe", "memory", "--state", "sleepy"], "unknown --state 'sleepy': choose from idle"),
     (["probe", "start", "--workers", "0"], "--workers must be an integer of at least 1"),
     (["probe", "latency", "--timeout", "0"], "--timeout must be a number greater than 0"),
+    # numbers: ASCII digits only, with upper bounds stated
+    (["run", "--workers", "2,,4"], "--workers must be integers of at least 1 separated by commas"),
+    (["run", "--workers", ""], "--workers must be integers of at least 1 separated by commas"),
+    (["run", "--workers", "\u0662"], "--workers must be an integer of at least 1"),
+    (["run", "--workers", "1_0"], "--workers must be an integer of at least 1, got '1_0'"),
+    (["run", "--workers", "99999"], "--workers must be an integer from 1 to 1024, got 99999"),
+    (["run", "--repeat", "1e30"], "--repeat must be an integer of at least 1, got '1e30'"),
+    (["run", "--repeat", "1001"], "--repeat must be an integer from 1 to 1000"),
+    (["run", "--size", "10000000"], "--size must be an integer from 1 to 1000000"),
+    (["run", "--tasks", "1000000"], "--tasks must be an integer from 1 to 100000"),
+    (["run", "--timeout", "-inf"], "--timeout must be a number greater than 0, got '-inf'"),
+    (["run", "--timeout", "inf"], "--timeout must be a number greater than 0, got 'inf'"),
+    (["run", "--timeout", "1e9"], "--timeout must be a number greater than 0 and at most 86400"),
+    (["run", "--timeout", "\u0665"], "--timeout must be a number greater than 0"),
+    (["run", "--model", "threads,"], "--model has an empty name in 'threads,'"),
+    (["seed", "--process-model", ""], "--process-model has an empty name in ''"),
+    (["seed", "--process-model", "processes-fork,processes-spawn"], "takes one model"),
+    # targets: checked before anything is measured
+    (["run", "--output", "/dev/null"], "it is not a regular file, which is never replaced"),
+    (["run", "--output", "/no/such/dir/out.json"], "folder /no/such/dir does not exist"),
+    (["run", "--output", "/tmp"], "cannot write --output '/tmp': it is a directory"),
+    (["run", "--plot", "/tmp"], "cannot write --plot '/tmp': it is a directory"),
+    (["run", "--output", ""], "--output needs a file name"),
 ]
 
 
@@ -330,3 +355,128 @@ def test_every_command_leaves_nothing_behind(cli, argv: list[str]) -> None:  # t
     proc = cli(*argv, timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ streams and targets
+
+RECORD = {
+    "workload": "count",
+    "model": "threads",
+    "workers": 2,
+    "scaling": "strong",
+    "mode": "warm",
+    "status": "ok",
+    "seconds": 0.01,
+    "spread": 0.05,
+    "speedup": 1.5,
+    "efficiency": 0.75,
+    "ideal": 2,
+}
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"PYTHONIOENCODING": "latin-1"},
+        {"PYTHONIOENCODING": "ascii"},
+        {"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": ""},
+    ],
+)
+def test_tables_survive_any_encoding(cli, tmp_path: Path, env: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """A terminal that cannot show █, · or ± gets ASCII, not a UnicodeEncodeError."""
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps([RECORD]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "gilcompare", "report", str(path)],
+        env={**cli.env(), **env},
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode("latin-1")
+    assert "Traceback" not in proc.stderr.decode("latin-1")
+    assert "count" in out and ("±%" in out or "+-%" in out)
+    if env.get("PYTHONIOENCODING") == "ascii":
+        assert "+-%" in out and "########.." in out
+
+
+def test_broken_pipe_exits_quietly_with_141(cli) -> None:  # type: ignore[no-untyped-def]
+    """Reader gone (`gilcompare ... | head -0`): exit 141 (128 + SIGPIPE), no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gilcompare", "workloads", "--all"],
+        env=cli.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert err == b""
+
+
+@pytest.mark.parametrize("argv,status", [(["run", "--workers", "0"], 2), (["models"], 0)])
+def test_closed_stderr_keeps_the_exit_status(cli, argv: list[str], status: int) -> None:  # type: ignore[no-untyped-def]
+    """With stderr closed (2>&-), bad input still exits 2 and success 0."""
+    command = " ".join([sys.executable, "-m", "gilcompare", *argv])
+    proc = subprocess.run(f"{command} >/dev/null 2>&-", shell=True, env=cli.env(), timeout=60)
+    assert proc.returncode == status
+
+
+def test_output_write_error_warns_once_and_keeps_measuring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full disk after the first record: one warning, every cell measured, the table printed,
+    the file keeps the first record, exit 1."""
+    from gilcompare import validate
+
+    real = validate.write_file
+    calls = []
+
+    def full_disk(path: str, text: str) -> None:
+        calls.append(path)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        real(path, text)
+
+    monkeypatch.setattr(validate, "write_file", full_disk)
+    out = tmp_path / "out.json"
+    argv = ["run", "--workload", "count", "--model", "threads", "--workers", "1,2", *TINY]
+    assert main([*argv, "--output", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("No space left on device") == 1
+    assert len(calls) == 3 and captured.out.count("threads") == 2
+    assert len(json.loads(out.read_text())) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_plot_after_an_all_failed_run_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing to plot because every cell failed: a failed run (1), not bad input (2)."""
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "p.png"
+    argv = ["run", "--workload", "fault-raise", "--model", "threads", "--workers", "2", *TINY]
+    assert main([*argv, "--plot", str(plot)]) == 1
+    assert "nothing to plot" in capsys.readouterr().err
+    assert not plot.exists()
+
+
+def test_probe_timeout_kills_the_programs_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pythons PATH` on a program that forks and hangs: refused, and nothing it started lives."""
+    from conftest import TAG_VAR, tagged
+
+    from gilcompare import interpreters
+
+    tag = f"probe-{time.monotonic_ns()}"
+    monkeypatch.setenv(TAG_VAR, tag)
+    monkeypatch.setattr(interpreters, "PROBE_TIMEOUT", 1.0)
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\nsleep 300 &\nsleep 300\n")
+    fake.chmod(0o755)
+    assert main(["pythons", str(fake)]) == 2
+    assert "not a python interpreter" in capsys.readouterr().err
+    time.sleep(0.5)
+    assert tagged(tag) == []

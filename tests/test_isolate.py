@@ -1,0 +1,154 @@
+"""Tests for gilcompare.isolate: a measuring child never outlives its parent or its deadline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+
+def _wait_for_workers(cli, count: int, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    """Until the run's isolated child is up with its workers (``count`` processes in all)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        procs = cli.survivors()
+        if len(procs) >= count and any(
+            "gilcompare.isolate" in " ".join(p.cmdline()) for p in procs if p.is_running()
+        ):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the measurement never started")
+
+
+def _gone_within(cli, seconds: float) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        left = cli.survivors()
+        if not left and not list(cli.tmp.iterdir()):
+            return []
+        time.sleep(0.1)
+    return cli.survivors()
+
+
+# a measurement long enough to be caught in the middle, with the pool's workers running
+LONG_RUN = [
+    "--workload",
+    "sleep",
+    "--workers",
+    "2",
+    "--repeat",
+    "4",
+    "--profile",
+    "quick",
+    "--quiet",
+    "--timeout",
+    "120",
+]
+
+
+@pytest.mark.parametrize(
+    "model,processes",
+    [("processes-forkserver", 4), ("processes-fork", 4), ("threads", 2)],
+)
+def test_sigkill_of_the_parent_leaves_nothing(cli, model: str, processes: int) -> None:  # type: ignore[no-untyped-def]
+    """SIGKILL the parent mid-measurement: within 5 s no process of the run, no temp folder."""
+    proc = cli.popen("run", "--model", model, *LONG_RUN)
+    try:
+        _wait_for_workers(cli, processes)  # parent, child and the pool's workers
+    finally:
+        proc.kill()
+    proc.wait(timeout=10)
+    assert _gone_within(cli, 5) == []
+    assert list(cli.tmp.iterdir()) == []
+
+
+def test_sighup_is_handled_like_sigterm(cli) -> None:  # type: ignore[no-untyped-def]
+    """SIGHUP (terminal closed): exit 129, results so far kept, nothing left after 5 s."""
+    proc = cli.popen("run", "--model", "processes-fork", *LONG_RUN)
+    try:
+        _wait_for_workers(cli, 4)
+    finally:
+        proc.send_signal(signal.SIGHUP)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 129, err
+    assert "Traceback" not in err
+    assert _gone_within(cli, 5) == []
+
+
+def test_child_keeps_its_own_deadline(tmp_path: Path) -> None:
+    """A child whose parent stays alive but never stops it ends itself at its deadline."""
+    run = tmp_path / "gilcompare-run-deadline"
+    run.mkdir()
+    watch, lifeline = os.pipe()
+    spec = {
+        "target": "gilcompare.workloads:fault_hang",
+        "kwargs": {"size": 1},
+        "watch_fd": watch,
+        "deadline": 1.0,
+    }
+    (run / "call.json").write_text(json.dumps(spec))
+    started = time.monotonic()
+    try:
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gilcompare.isolate",
+                str(run / "call.json"),
+                str(run / "result.json"),
+            ],
+            env=dict(os.environ, TMPDIR=str(run)),
+            pass_fds=(watch,),
+            start_new_session=True,
+        )
+        os.close(watch)
+        assert child.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        os.close(lifeline)
+    assert time.monotonic() - started < 20
+    end = time.monotonic() + 5
+    while run.exists() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not run.exists()  # the reaper removed the child's temp folder
+
+
+def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
+    """The pipe's end-of-file alone (no signal) ends the child and its folder."""
+    run = tmp_path / "gilcompare-run-pipe"
+    run.mkdir()
+    watch, lifeline = os.pipe()
+    spec = {
+        "target": "gilcompare.workloads:fault_hang",
+        "kwargs": {"size": 1},
+        "watch_fd": watch,
+        "deadline": 600.0,
+    }
+    (run / "call.json").write_text(json.dumps(spec))
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gilcompare.isolate",
+            str(run / "call.json"),
+            str(run / "result.json"),
+        ],
+        env=dict(os.environ, TMPDIR=str(run)),
+        pass_fds=(watch,),
+        start_new_session=True,
+    )
+    os.close(watch)
+    time.sleep(1.0)
+    assert child.poll() is None  # alive while the pipe is open
+    os.close(lifeline)
+    assert child.wait(timeout=10) == -signal.SIGKILL
+    end = time.monotonic() + 5
+    while run.exists() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not run.exists()

@@ -1,0 +1,248 @@
+"""Tests for gilcompare.validate: targets refused before measuring, writes that replace only
+regular files, and `report` records that never crash the reader."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gilcompare import validate
+from gilcompare.cli import main
+from gilcompare.errors import UsageError
+
+# ------------------------------------------------------------------------------ targets
+
+
+def test_targets_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
+    """A symlink, a device, a directory, a missing folder: one-line refusals."""
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "elsewhere.json")
+    cases = {
+        str(link): "symbolic link",
+        "/dev/null": "not a regular file",
+        str(tmp_path): "is a directory",
+        str(tmp_path / "no" / "such.json"): "does not exist",
+        "": "needs a file name",
+    }
+    for path, message in cases.items():
+        with pytest.raises(UsageError, match=message):
+            validate.check_target("--output", path)
+    validate.check_target("--output", str(tmp_path / "new.json"))  # a new name is fine
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_unwritable_folder_is_refused(tmp_path: Path) -> None:
+    """A folder without write permission is refused before measuring."""
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    with pytest.raises(UsageError, match="not writable"):
+        validate.check_target("--output", str(locked / "out.json"))
+
+
+def test_write_never_replaces_a_symlink_made_after_the_check(tmp_path: Path) -> None:
+    """A target that became a symlink between check and write is left alone."""
+    target = tmp_path / "out.json"
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    target.symlink_to(victim)
+    with pytest.raises(OSError):
+        validate.write_file(str(target), "[]")
+    assert target.is_symlink() and victim.read_text() == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "victim"]
+
+
+def test_concurrent_writes_never_mix(tmp_path: Path) -> None:
+    """Many writers to one file: it always holds one writer's whole text, no temp file stays."""
+    target = tmp_path / "out.json"
+    texts = [json.dumps([{"writer": i, "pad": "x" * 50_000}]) for i in range(8)]
+
+    def write(text: str) -> None:
+        for _ in range(20):
+            validate.write_file(str(target), text)
+
+    threads = [threading.Thread(target=write, args=(t,)) for t in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert target.read_text() in texts
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_output_and_plot_targets_are_checked_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run --output DIR` / `--plot DIR` exit 2 at once with one line; nothing is measured."""
+    for option in ("--output", "--plot"):
+        assert main(["run", "--workload", "count", option, str(tmp_path)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "is a directory" in err
+    assert main(["run", "--output", "/dev/null"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- records
+
+GOOD_RECORD: dict[str, Any] = {
+    "workload": "count",
+    "model": "threads",
+    "workers": 2,
+    "scaling": "strong",
+    "mode": "warm",
+    "status": "ok",
+    "reason": "",
+    "profile": "tiny",
+    "task_units": 1,
+    "tasks": 4,
+    "repeat": 1,
+    "times": [0.01],
+    "serial_times": [0.012],
+    "seconds": 0.01,
+    "spread": 0.0,
+    "speedup": 1.2,
+    "efficiency": 0.6,
+    "ideal": 2,
+    "gil_enabled": True,
+    "python": "3.11.7",
+    "meta": {"python": "3.11.7"},
+}
+
+
+def _report(tmp_path: Path, payload: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    path = tmp_path / "records.json"
+    path.write_text(payload, encoding="utf-8")
+    status = main(["report", str(path)])
+    return status, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda r: r.pop("scaling"), "lacks 'scaling'"),
+        (lambda r: r.update(workers="2"), 'workers is "2", expected an integer'),
+        (lambda r: r.update(seconds=[1]), "seconds is [1], expected a finite number or null"),
+        (lambda r: r.update(times=[1, "x"]), "expected a list of finite numbers"),
+        (lambda r: r.update(workload="nope"), 'unknown workload "nope"'),
+        (lambda r: r.update(status="great"), 'status is "great"'),
+        (lambda r: r.update(meta=[]), "meta is [], expected a mapping"),
+        (lambda r: r.update(gil_enabled="yes"), "expected true or false or null"),
+    ],
+)
+def test_wrong_fields_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Any, message: str
+) -> None:
+    """A record with a missing field or a wrong type: exit 2, one line naming file and field."""
+    record = dict(GOOD_RECORD)
+    mutate(record)
+    status, err = _report(tmp_path, json.dumps([record]), capsys)
+    assert status == 2
+    assert err.count("\n") == 1 and "records.json: record 1" in err and message in err, err
+
+
+@pytest.mark.parametrize(
+    "payload,message",
+    [
+        (json.dumps([GOOD_RECORD]).replace("0.01,", "NaN,", 1), "NaN is not a number JSON allows"),
+        (json.dumps([GOOD_RECORD]).replace("1.2", "Infinity"), "Infinity is not a number"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("\udcff".encode("utf-8", "surrogatepass").decode("latin-1"), "is not JSON"),
+    ],
+)
+def test_nan_infinity_and_deep_nesting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], payload: str, message: str
+) -> None:
+    """NaN, infinity and JSON nested far too deep are refused with one line."""
+    status, err = _report(tmp_path, payload, capsys)
+    assert status == 2 and err.count("\n") == 1 and message in err, err
+
+
+def test_a_good_record_reads_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reference record passes (so the mutations below start from something valid)."""
+    status, err = _report(tmp_path, json.dumps([GOOD_RECORD]), capsys)
+    assert status == 0, err
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELD_VALUES = JSON | st.sampled_from(
+    ["count", "threads", "serial", "ok", "failed", "", 0, -1, 10**30, 1e308, -1e308, True, [], {}]
+)
+
+
+@st.composite
+def mutated_records(draw: st.DrawFn) -> Any:
+    """A valid records list, then a few random edits: a field replaced, dropped or added,
+    a record swapped for any JSON value, the list wrapped or emptied."""
+    records = [dict(GOOD_RECORD) for _ in range(draw(st.integers(1, 3)))]
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, len(records) - 1))
+        action = draw(st.sampled_from(["replace", "drop", "add", "record", "nan", "wrap"]))
+        record = records[i]
+        if action == "replace" and isinstance(record, dict):
+            record[draw(st.sampled_from(sorted(GOOD_RECORD)))] = draw(FIELD_VALUES)
+        elif action == "drop" and isinstance(record, dict) and record:
+            record.pop(draw(st.sampled_from(sorted(record))))
+        elif action == "add" and isinstance(record, dict):
+            record[draw(st.text(max_size=8))] = draw(JSON)
+        elif action == "record":
+            records[i] = draw(JSON)
+        elif action == "nan" and isinstance(record, dict):
+            record[draw(st.sampled_from(sorted(GOOD_RECORD)))] = draw(
+                st.sampled_from([math.nan, math.inf, -math.inf])
+            )
+        elif action == "wrap":
+            return draw(st.sampled_from([{"results": records}, records[0], [records]]))
+    return records
+
+
+def _as_text(data: Any) -> str:
+    return json.dumps(data)  # writes NaN/Infinity as JSON's own extension does
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=mutated_records() | JSON)
+def test_report_never_crashes_on_any_records(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any
+) -> None:
+    """Mutated and random records: `report` prints a table (0) or one line (2), no traceback."""
+    status, err = _report(tmp_path, _as_text(data), capsys)
+    assert status in (0, 2), err
+    if status == 2:
+        assert err.count("\n") == 1 and err.startswith("gilcompare: error: ")
+
+
+@settings(max_examples=1000, deadline=None)
+@given(raw=st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8")))
+def test_records_reader_never_crashes_on_any_bytes(raw: bytes) -> None:
+    """Random bytes: read_json returns a value or raises UsageError, nothing else."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        f.write(raw)
+        f.flush()
+        try:
+            data = validate.read_json(f.name, "results file", "expected records")
+            validate.results_records(data, f.name, "expected records")
+        except UsageError as exc:
+            assert "\n" not in str(exc)
