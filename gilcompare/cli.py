@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -20,7 +21,7 @@ from gilcompare.errors import (
     Interrupted,
     UsageError,
 )
-from gilcompare.measure import MODES, Cell, Result
+from gilcompare.measure import MODES, Cell, Result, ideal_speedup, plan
 from gilcompare.models import MODELS
 from gilcompare.options import choices, positive_float, positive_int, positive_ints
 from gilcompare.report import table, to_json
@@ -84,18 +85,15 @@ def run_cells(
     Interrupted exception carries them as ``partial``.
     """
     baselines: dict[Cell, Result] = {}
-    order: list[Cell] = []
-    for cell in cells:
-        base = cell.baseline()
-        if base not in order:
-            order.append(base)
-    order += [c for c in cells if c.model != "serial" and c not in order]
+    order = measuring_order(cells)
+    estimates = [estimate_seconds(cell) for cell in order]
     results: list[Result] = []
+    started = time.monotonic()
     try:
         for i, cell in enumerate(order, 1):
             label = f"[{i}/{len(order)}] {cell.workload} · {cell.model} · {cell.workers}"
             if sys.stderr.isatty():
-                _progress(progress, f"{label} …")
+                _progress(progress, f"{label} … {_time_left(started, estimates, i - 1)}")
             res = _measure_one(cell, timeout)
             if cell.model == "serial":
                 baselines[cell] = res
@@ -107,7 +105,7 @@ def run_cells(
             if on_result is not None:
                 on_result(_ordered(results))
             shown = f"{res.seconds:.3f} s" if res.seconds is not None else res.status
-            _progress(progress, f"{label}: {shown}", done=True)
+            _progress(progress, f"{label}: {shown}; {_time_left(started, estimates, i)}", done=True)
             if res.status in ("failed", "mismatch"):
                 print(_fail_line(res), file=sys.stderr)
                 if debug and res.traceback:
@@ -116,6 +114,95 @@ def run_cells(
         status = exc.status if isinstance(exc, Interrupted) else EXIT_SIGINT
         raise Interrupted(status, _ordered(results)) from None
     return _ordered(results)
+
+
+def measuring_order(cells: Sequence[Cell]) -> list[Cell]:
+    """The cells as they are measured: each serial baseline first, then the rest."""
+    order: list[Cell] = []
+    for cell in cells:
+        base = cell.baseline()
+        if base not in order:
+            order.append(base)
+    order += [c for c in cells if c.model != "serial" and c not in order]
+    return order
+
+
+# What an estimate assumes: the sizes aim at about 1 ms per unit (`gilcompare calibrate` shows
+# the real cost here), every model reaches its ideal speedup, and each measurement's fresh
+# child takes about half a second to start and set up its pool.
+MS_PER_UNIT = 1.0
+CHILD_START_S = 0.5
+
+
+def estimate_seconds(cell: Cell) -> float:
+    """A rough duration for one measurement, from the task sizes; an estimate, not a promise."""
+    workload = WORKLOADS[cell.workload]
+    units = sum(plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks))
+    serial = units * MS_PER_UNIT / 1000
+    if cell.model == "serial":
+        per_repeat = serial * (2 if cell.control and cell.paired else 1)
+    else:
+        per_repeat = serial / max(1, ideal_speedup(workload, cell.workers))
+        per_repeat += serial if cell.paired else 0.0  # serial timed beside every repeat
+    return CHILD_START_S + cell.repeat * per_repeat
+
+
+def _clock(seconds: float) -> str:
+    seconds = round(max(0.0, seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _time_left(started: float, estimates: Sequence[float], done: int) -> str:
+    """Elapsed time and what is left: the estimates still to run, scaled by how the finished
+    ones compared with theirs."""
+    elapsed = time.monotonic() - started
+    left = sum(estimates[done:])
+    finished = sum(estimates[:done])
+    if done and finished > 0:
+        left *= elapsed / finished
+    return f"elapsed {_clock(elapsed)}, about {_clock(left)} left"
+
+
+def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
+    """The measurements a run would make and an estimated duration; nothing is measured."""
+    rows = []
+    for cell in order:
+        workload = WORKLOADS[cell.workload]
+        sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+        rows.append(
+            {
+                "workload": cell.workload,
+                "model": "serial (A/A)" if cell.control else cell.model,
+                "workers": cell.workers,
+                "scaling": cell.scaling,
+                "tasks": len(sizes),
+                "units": sizes[0] if sizes else 0,
+                "repeat": cell.repeat,
+                "estimate_s": estimate_seconds(cell),
+            }
+        )
+    total = sum(row["estimate_s"] for row in rows)
+    if as_json:
+        print(to_json(rows))
+        return 0
+    columns = [
+        ("workload", "workload"),
+        ("model", "model"),
+        ("workers", "workers"),
+        ("scaling", "scaling"),
+        ("tasks", "tasks"),
+        ("units", "units per task"),
+        ("repeat", "repeat"),
+        ("estimate_s", "estimate s"),
+    ]
+    print(table(rows, columns))
+    print(
+        f"{len(rows)} measurements, about {_clock(total)} in all: an estimate assuming "
+        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`), ideal speedups and "
+        f"{CHILD_START_S:g} s to start each measurement's child; nothing was measured"
+    )
+    return 0
 
 
 def _ordered(results: list[Result]) -> list[Result]:
@@ -196,6 +283,8 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
 
         validate.check_target("--plot", plot)
         check_target(plot)
+    if getattr(args, "dry_run", False):
+        return _dry_run(measuring_order(cells), args.json)
     saver = _Saver(output) if output else None
     try:
         results = run_cells(cells, args.timeout, not args.quiet, args.debug, saver)
@@ -263,6 +352,8 @@ def _plot(results: Sequence[Result], path: str | None) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        validate.check_target("--plot", args.plot)
     results = load_results(args.file)
     _emit(results, args.json)
     _plot(results, args.plot)
@@ -501,6 +592,8 @@ def cmd_results(args: argparse.Namespace) -> int:
     from gilcompare import asvresults
 
     workers = positive_int("--workers", args.workers)
+    if args.plot is not None:
+        validate.check_target("--plot", args.plot)
     run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
     pythons, rows = asvresults.speedup_table(run, workers)
     if args.plot:
@@ -621,6 +714,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write the JSON records to FILE after every measurement",
     )
     run.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the measurements and an estimated duration, measure nothing",
+    )
     _measurement_options(run, repeat=5)
     run.set_defaults(func=cmd_run)
 

@@ -480,3 +480,35 @@ def test_probe_timeout_kills_the_programs_group(
     assert "not a python interpreter" in capsys.readouterr().err
     time.sleep(0.5)
     assert tagged(tag) == []
+
+
+def test_dry_run_lists_cells_and_an_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    """--dry-run prints every measurement (baselines first) and an estimate; measures nothing."""
+    started = time.monotonic()
+    argv = ["run", "--dry-run", "--workload", "count", "--model", "threads", "--workers", "1,2"]
+    assert main([*argv, "--profile", "quick", "--repeat", "3"]) == 0
+    out = capsys.readouterr().out
+    assert time.monotonic() - started < 5
+    lines = out.splitlines()
+    assert [line.split()[:3] for line in lines[2:5]] == [
+        ["count", "serial", "1"],
+        ["count", "threads", "1"],
+        ["count", "threads", "2"],
+    ]
+    assert "3 measurements, about 0:0" in out and "an estimate" in out
+    assert main([*argv, "--profile", "quick", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    # quick: 8 tasks of 20 units, 5 repeats; threads at 1 worker time serial beside each one
+    assert records[1]["estimate_s"] == pytest.approx(0.5 + 5 * (0.16 + 0.16))
+
+
+def test_progress_says_elapsed_and_left(cli) -> None:  # type: ignore[no-untyped-def]
+    """Progress lines (stderr not a terminal) carry elapsed time and an estimate of the rest;
+    --quiet prints none."""
+    argv = ["run", "--workload", "count", "--model", "threads", "--workers", "2"]
+    proc = cli(*argv, "--profile", "tiny", "--repeat", "1")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 2 and all("elapsed 0:0" in x and "left" in x for x in lines)
+    assert lines[-1].endswith("about 0:00 left")
+    assert cli(*argv, *TINY).stderr == ""
