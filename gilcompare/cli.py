@@ -300,7 +300,7 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
         status = status or EXIT_FAILED
     try:
         _plot(results, plot)
-    except (UsageError, OSError, ValueError) as exc:  # the table is printed: a run, not usage
+    except (OSError, ValueError, ArithmeticError) as exc:  # the table is out: a run, not usage
         print(f"{PROG}: no plot: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
         status = status or EXIT_FAILED
     return status
@@ -356,7 +356,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         validate.check_target("--plot", args.plot)
     results = load_results(args.file)
     _emit(results, args.json)
-    _plot(results, args.plot)
+    try:
+        _plot(results, args.plot)
+    except UsageError:
+        raise
+    except (OSError, ValueError, ArithmeticError) as exc:  # matplotlib on odd but valid data
+        print(f"{PROG}: no plot: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_FAILED
     return 0
 
 

@@ -71,6 +71,18 @@ def write_file(path: str, text: str) -> None:
 
 # ---------------------------------------------------------------------------- reading
 
+MAX_BYTES = 256 * 2**20  # far above any results file; refuses /dev/zero-like inputs
+MAX_DEPTH = 32  # nesting a record may have: run writes at most a few levels (meta)
+# ranges of the numbers tables and plots use: wider than any run makes, narrow enough to draw
+RANGES: dict[str, tuple[float, float]] = {
+    "workers": (1, 10**6),
+    "ideal": (1, 10**6),
+    "seconds": (0, 1e9),
+    "spread": (0, 1e9),
+    "speedup": (0, 1e9),
+    "efficiency": (0, 1e9),
+}
+
 
 def read_json(path: str, what: str, expected: str, allow_nan: bool = False) -> Any:
     """A file's JSON, or a one-line UsageError: unreadable, not JSON, NaN/infinity, too deep."""
@@ -84,8 +96,16 @@ def read_json(path: str, what: str, expected: str, allow_nan: bool = False) -> A
         return no_constant(name)
 
     try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"cannot read {what} {path}: it is not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise UsageError(
+                f"not {_a(what)}: {path} has {info.st_size:,} bytes, more than the "
+                f"{MAX_BYTES:,} any such file needs"
+            )
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
     try:
@@ -109,6 +129,20 @@ class Bad(Exception):
 
 def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels (checked without
+    recursion, so any depth the JSON parser accepted is safe here)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _describe(value: Any) -> str:
@@ -157,6 +191,8 @@ def results_records(data: Any, path: str, expected: str) -> list[dict[str, Any]]
         where = f"not a results file: {path}: record {i + 1}"
         if not isinstance(record, dict):
             raise UsageError(f"{where} is {_describe(record)}, not a mapping ({expected})")
+        if _too_deep(record, MAX_DEPTH):
+            raise UsageError(f"{where} nests deeper than {MAX_DEPTH} levels")
         for f in fields(Result):
             if f.name not in record:
                 if f.default is MISSING and f.default_factory is MISSING:  # type: ignore[misc]
@@ -166,6 +202,12 @@ def results_records(data: Any, path: str, expected: str) -> list[dict[str, Any]]
             value = record[f.name]
             if not check(value):
                 raise UsageError(f"{where}: {f.name} is {_describe(value)}, expected {label}")
+        for name, (low, high) in RANGES.items():
+            value = record.get(name)
+            if value is not None and not low <= value <= high:
+                raise UsageError(
+                    f"{where}: {name} is {_describe(value)}, expected {low:g} to {high:g}"
+                )
         for name, valid in known.items():
             if record[name] not in valid:
                 raise UsageError(f"{where}: unknown {name} {_describe(record[name])}")

@@ -153,6 +153,15 @@ def test_wrong_fields_are_one_line(
         (json.dumps([GOOD_RECORD]).replace("0.01,", "NaN,", 1), "NaN is not a number JSON allows"),
         (json.dumps([GOOD_RECORD]).replace("1.2", "Infinity"), "Infinity is not a number"),
         ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (
+            json.dumps([dict(GOOD_RECORD, meta={"a": "[" * 900 + "]" * 900})])
+            .replace('"[', "[")
+            .replace(']"', "]"),
+            "record 1 nests deeper than 32 levels",
+        ),
+        (json.dumps([dict(GOOD_RECORD, workers=10**30)]), "workers is 1000"),
+        (json.dumps([dict(GOOD_RECORD, speedup=-1.0)]), "speedup is -1.0, expected 0 to 1e+09"),
+        ("", "is not JSON"),
         ("\udcff".encode("utf-8", "surrogatepass").decode("latin-1"), "is not JSON"),
     ],
 )
@@ -246,3 +255,31 @@ def test_records_reader_never_crashes_on_any_bytes(raw: bytes) -> None:
             validate.results_records(data, f.name, "expected records")
         except UsageError as exc:
             assert "\n" not in str(exc)
+
+
+def test_devices_and_fifos_are_not_read(tmp_path: Path) -> None:
+    """/dev/zero would never end and a FIFO would block: both are refused before reading."""
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", str(fifo)):
+        with pytest.raises(UsageError, match="not a regular file"):
+            validate.read_json(path, "results file", "expected records")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=mutated_records())
+def test_report_plot_never_crashes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any
+) -> None:
+    """Whatever `report` accepts, `--plot` draws or declines in one line: never a traceback."""
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "records.json"
+    path.write_text(_as_text(data), encoding="utf-8")
+    status = main(["report", str(path), "--plot", str(tmp_path / "p.png")])
+    err = capsys.readouterr().err
+    assert status in (0, 1, 2), err
+    assert "Traceback" not in err
