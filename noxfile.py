@@ -49,11 +49,7 @@ os.environ["PATH"] = f"{LINKS}{os.pathsep}{os.environ.get('PATH', '')}"
 PREFER_BINARY = "--prefer-binary"
 
 PYTHONS = [i.tag for i in FOUND] or [f"{sys.version_info[0]}.{sys.version_info[1]}"]
-GIL_# The newest numpy and matplotlib may have no wheel yet for the newest builds (3.13t): an older
-# release's wheel beats compiling numpy for minutes or failing offline on matplotlib's sdist.
-PREFER_BINARY = "--prefer-binary"
-
-PYTHONS = [i.tag for i in FOUND if not i.free_threaded]
+GIL_PYTHONS = [i.tag for i in FOUND if not i.free_threaded]
 # asv check runs once, on the newest interpreter with a GIL, rather than once per version.
 ASV_CHECK_PYTHON = GIL_PYTHONS[-1] if GIL_PYTHONS else None
 
