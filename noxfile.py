@@ -6,7 +6,9 @@ import contextlib
 import importlib.util
 import json
 import os
+import platform
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -97,10 +99,49 @@ def _report_pythons(session: nox.Session) -> None:
         session.warn(f"asv pythons not found, asv will skip them: {', '.join(missing)}")
 
 
+def _machine_entry(session: nox.Session) -> bool:
+    """Whether asv's machine file already describes this machine; a machine file asv could
+    not read or write stops the session with one line instead of asv's traceback."""
+    # asv 0.6 keeps its machine file at this fixed path; only HOME moves it.
+    path = Path(os.path.expanduser("~/.asv-machine.json"))
+    where = f"asv keeps its machine file at ~/.asv-machine.json ({path})"
+    if not path.exists():
+        try:  # os.access says yes to root even on a read-only file system: try a write
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError:
+            session.error(f"{where}, and {path.parent} is not a writable folder: set HOME to one")
+        return False
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        session.error(
+            f"{where}, which cannot be written ({exc.strerror}): set HOME to a writable folder"
+        )
+    except (ValueError, UnicodeDecodeError):
+        session.error(f"{path} is not valid JSON: fix it, or move it away and asv writes a new one")
+    if not isinstance(data, dict) or data.get("version") != 1:
+        session.error(
+            f'{path} is not an asv machine file (a JSON object with "version": 1): fix or move it'
+        )
+    machines = {name: entry for name, entry in data.items() if name != "version"}
+    if not all(isinstance(entry, dict) and "machine" in entry for entry in machines.values()):
+        session.error(f'{path} has an entry without a "machine" name: fix it, or move it away')
+    # asv's lookup: the entry named after the host, or the only entry there is.
+    return platform.node() in machines or len(machines) == 1
+
+
 def _setup_asv(session: nox.Session) -> None:
     """Install asv and record this machine's description for its results."""
-    session.install("asv", "virtualenv")
+    session.install(PREFER_BINARY, "asv", "virtualenv")
     _report_pythons(session)
+    # asv 0.6 cannot apply --os/--ram to a machine it has no entry for (KeyError 'machine'):
+    # the first run records asv's defaults, the second the description below. An existing
+    # entry is only updated, so whatever else the user recorded there stays.
+    if not _machine_entry(session):
+        session.run("asv", "machine", "--yes", silent=True)
     described = [f"--{key}={value}" for key, value in _interpreters.asv_machine().items()]
     session.run("asv", "machine", "--yes", *described)
 
@@ -164,12 +205,12 @@ def bench_quick(session: nox.Session) -> None:
 @nox.session(default=False)
 def publish(session: nox.Session) -> None:
     """Build the html pages from results/."""
-    session.install("asv", "virtualenv")
+    session.install(PREFER_BINARY, "asv", "virtualenv")
     _publish(session, *session.posargs)
 
 
 @nox.session(default=False)
 def preview(session: nox.Session) -> None:
     """Serve the built html pages locally."""
-    session.install("asv", "virtualenv")
+    session.install(PREFER_BINARY, "asv", "virtualenv")
     session.run("asv", "preview", *session.posargs)
