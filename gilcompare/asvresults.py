@@ -13,6 +13,7 @@ import ast
 import datetime as dt
 import itertools
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,9 +96,14 @@ def cpus(run: Run) -> int | None:
 
 
 def _environment(data: dict[str, Any]) -> str:
-    """A column name: the Python version, with any environment variables of the matrix."""
-    extra = " ".join(f"{k}={v}" for k, v in sorted((data.get("env_vars") or {}).items()) if v)
-    return f"{data['python']} {extra}".strip()
+    """A column name: the Python build (3.14t), a free-threaded build run with PYTHON_GIL=1
+    as its twin (3.14t+gil), and any other environment variables of the matrix."""
+    env = dict(data.get("env_vars") or {})
+    python = str(data["python"])
+    if env.pop("PYTHON_GIL", "") == "1":
+        python += "+gil"
+    extra = " ".join(f"{k}={v}" for k, v in sorted(env.items()) if v)
+    return f"{python} {extra}".strip()
 
 
 def _cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | None]:
@@ -116,9 +122,14 @@ def _cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | Non
     return out
 
 
-def _version_key(label: str) -> tuple[int, ...]:
-    head = label.split()[0].rstrip("t")
-    return tuple(int(part) for part in head.split(".") if part.isdigit())
+def _version_key(label: str) -> tuple[Any, ...]:
+    """Order columns by version, each GIL build before its free-threaded build and twin."""
+    head = label.split()[0]
+    found = re.match(r"(\d+)\.(\d+)(t?)(\+gil)?", head)
+    if found is None:
+        return (math.inf, head)
+    major, minor, free, twin = found.groups()
+    return (int(major), int(minor), bool(free), bool(twin), head)
 
 
 def speedup_table(run: Run, workers: int) -> tuple[list[str], list[dict[str, Any]]]:

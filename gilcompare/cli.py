@@ -22,8 +22,8 @@ from gilcompare.errors import (
     UsageError,
 )
 from gilcompare.measure import MODES, Cell, Result, ideal_speedup, plan
-from gilcompare.models import MODELS
-from gilcompare.options import choices, positive_float, positive_int, positive_ints
+from gilcompare.models import MODELS, STANDARD_MODELS
+from gilcompare.options import choices, positive_float, positive_int, positive_ints, split_list
 from gilcompare.report import table, to_json
 from gilcompare.sizes import DEFAULT_PROFILE, DEFAULT_WORKERS, PROFILES, SCALINGS
 from gilcompare.workloads import COUNT_PER_UNIT, DEFAULT_WORKLOADS, WORKLOADS
@@ -95,11 +95,11 @@ def run_cells(
             if sys.stderr.isatty():
                 _progress(progress, f"{label} … {_time_left(started, estimates, i - 1)}")
             res = _measure_one(cell, timeout)
-            if cell.model == "serial":
+            if cell.model == "serial" and not cell.control:
                 baselines[cell] = res
             elif cell.baseline() in baselines:
                 res.compare(baselines[cell.baseline()])
-            if cell.model == "serial" and res.status == "ok":
+            if cell.model == "serial" and not cell.control and res.status == "ok":
                 res.speedup, res.efficiency, res.ideal = 1.0, 1.0, 1
             results.append(res)
             if on_result is not None:
@@ -123,7 +123,7 @@ def measuring_order(cells: Sequence[Cell]) -> list[Cell]:
         base = cell.baseline()
         if base not in order:
             order.append(base)
-    order += [c for c in cells if c.model != "serial" and c not in order]
+    order += [c for c in cells if (c.model != "serial" or c.control) and c not in order]
     return order
 
 
@@ -209,7 +209,9 @@ def _ordered(results: list[Result]) -> list[Result]:
     """Group by workload (in the registry's order), serial first, then models, then workers."""
     w_rank = {name: i for i, name in enumerate(WORKLOADS)}
     m_rank = {name: i for i, name in enumerate(MODELS)}
-    return sorted(results, key=lambda r: (w_rank[r.workload], m_rank[r.model], r.workers))
+    return sorted(
+        results, key=lambda r: (w_rank[r.workload], m_rank[r.model], r.control, r.workers)
+    )
 
 
 def _measure_one(cell: Cell, timeout: float) -> Result:
@@ -243,6 +245,8 @@ def _rows(results: Sequence[Result]) -> list[dict[str, Any]]:
         row = r.as_dict()
         row["spread_pct"] = None if r.spread is None else 100 * r.spread
         row["bar"] = _bar(r.efficiency)
+        if r.control:
+            row["model"] = "serial (A/A)"
         row["reason"] = (r.reason[:70] + "…") if len(r.reason) > 71 else r.reason
         rows.append(row)
     return rows
@@ -368,7 +372,15 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
-    models = choices("model", args.model, list(MODELS), list(MODELS))
+    models = choices("model", args.model, list(MODELS), list(STANDARD_MODELS))
+    if args.dask_scheduler is not None:  # the children (and their workers) read it
+        from gilcompare.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
+
+        try:
+            address = dask_scheduler_address(args.dask_scheduler)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        os.environ[DASK_SCHEDULER_ENV] = address
     workers = positive_ints("--workers", args.workers, DEFAULT_WORKERS)
     repeat = positive_int("--repeat", args.repeat)
     size = positive_int("--size", args.size) if args.size is not None else None
@@ -379,6 +391,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         for m in models
         for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
     ]
+    if args.control:  # the A/A control at every worker count: serial timed against serial
+        shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
+        shape.update(size=size, tasks=tasks, repeat=repeat)
+        cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
     return _run_and_emit(cells, args)
 
 
@@ -404,9 +420,11 @@ def cmd_seed(args: argparse.Namespace) -> int:
     def emit(results: Sequence[Result], as_json: bool) -> None:
         by_model = {r.model: r for r in results}
         threads, procs = by_model.get("threads"), by_model.get(process_model)
+        # each speedup is the engine's paired estimate against serial in its own measurement;
+        # their ratio is how many times faster the processes ran than the threads
         ratio = (
-            threads.seconds / procs.seconds
-            if threads and procs and threads.seconds and procs.seconds
+            procs.speedup / threads.speedup
+            if threads and procs and threads.speedup and procs.speedup
             else None
         )
         summary = {
@@ -457,6 +475,72 @@ def cmd_seed(args: argparse.Namespace) -> int:
         print(table(_rows(results), RUN_COLUMNS))
 
     return _run_and_emit(cells, args, emit)
+
+
+COMPARE_COLUMNS = [
+    ("workload", "workload"),
+    ("model", "model"),
+    ("workers", "workers"),
+    ("python", "python"),
+    ("gil_enabled", "GIL in workers"),
+    ("seconds", "median s"),
+    ("relative", "time vs ref"),
+    ("speedup", "speedup"),
+    ("rounds", "rounds"),
+    ("status", "status"),
+    ("reason", "note"),
+]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from gilcompare import compare
+    from gilcompare.interpreters import discover
+
+    names = split_list(args.python)
+    if not names:
+        raise UsageError("--python names the builds to compare, e.g. --python 3.14,3.14t")
+    builds = compare.resolve_builds(names, discover())
+    workloads = choices("workload", args.workload, list(WORKLOADS), ["count"])
+    models = choices("model", args.model, list(MODELS), ["serial", "threads", "processes-fork"])
+    workers = positive_ints("--workers", args.workers, [2])
+    rounds = positive_int("--rounds", args.rounds)
+    timeout = positive_float("--timeout", args.timeout)
+    if args.plot:
+        from gilcompare.plot import check_target
+
+        check_target(args.plot)
+    cells = [
+        Cell(w, m, n, args.scaling, "warm", args.profile, repeat=1)
+        for w in workloads
+        for m in models
+        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+    ]
+
+    def progress(line: str) -> None:
+        _progress(not args.quiet, line, done=True)
+
+    rows = compare.compare(builds, cells, rounds, timeout, progress)
+    records = [row.record() for row in rows]
+    if args.json:
+        print(to_json(records))
+    else:
+        ref = builds[0]
+        print(
+            f"time relative to {ref.label} ({ref.interpreter.version}, {ref.interpreter.path}); "
+            f"{rounds} alternating rounds, one isolated child per measurement"
+        )
+        print(table(records, COMPARE_COLUMNS))
+    for row in rows:
+        if row.status in ("failed", "mismatch"):
+            print(
+                f"{PROG}: {row.workload} under {row.model} on {row.python}: {row.reason}",
+                file=sys.stderr,
+            )
+    if args.plot:
+        from gilcompare.plot import compare_plot
+
+        print(compare_plot(records, args.plot), file=sys.stderr)
+    return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in rows) else 0
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
@@ -679,7 +763,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         action="append",
         metavar="M",
-        help="model(s), comma-separated or repeated (default: all)",
+        help="model(s), comma-separated or repeated (default: all but the deployed "
+        "libraries' models, which `gilcompare models` lists)",
     )
     run.add_argument(
         "--workers", action="append", metavar="N", help="worker counts (default: 1,2,4,8)"
@@ -709,6 +794,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="strong: total tasks; weak: tasks per worker (default: profile's)",
     )
     run.add_argument(
+        "--dask-scheduler",
+        metavar="ADDR",
+        help="tcp://HOST:PORT of an existing dask scheduler, for the dask-cluster model",
+    )
+    run.add_argument(
+        "--control",
+        action="store_true",
+        help="add the A/A control at every worker count: serial timed against serial the "
+        "same way, so its speedup shows how far noise alone moves one (ideally 1.0)",
+    )
+    run.add_argument(
         "--unpaired",
         action="store_true",
         help="skip the serial run before every repeat (faster; speedup then compares with "
@@ -733,6 +829,37 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true")
     report.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
     report.set_defaults(func=cmd_report)
+
+    comp = sub.add_parser(
+        "compare",
+        help="time the same cells under several Pythons in alternating rounds (3.14 vs 3.14t)",
+    )
+    comp.add_argument(
+        "--python",
+        action="append",
+        metavar="B",
+        help="builds, the first the reference: tags as `gilcompare pythons` shows them "
+        "(3.14, 3.14t) or a free-threaded build's PYTHON_GIL=1 twin (3.14t+gil)",
+    )
+    comp.add_argument("--workload", action="append", metavar="W", help="default: count")
+    comp.add_argument(
+        "--model", action="append", metavar="M", help="default: serial,threads,processes-fork"
+    )
+    comp.add_argument("--workers", action="append", metavar="N", help="default: 2")
+    comp.add_argument("--rounds", default="5", help="alternating rounds (default 5)")
+    comp.add_argument("--scaling", choices=SCALINGS, default="strong")
+    comp.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE)
+    comp.add_argument(
+        "--plot", metavar="FILE", help="also draw each cell's time relative to the reference"
+    )
+    comp.add_argument(
+        "--timeout",
+        default=str(isolate.DEFAULT_TIMEOUT),
+        help=f"seconds for one measurement (default {isolate.DEFAULT_TIMEOUT:g})",
+    )
+    comp.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    comp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    comp.set_defaults(func=cmd_compare)
 
     results = sub.add_parser(
         "results", help="the asv suite's speedups from results/, a column per Python"
