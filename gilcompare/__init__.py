@@ -4,9 +4,31 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from gilcompare.measure import Cell, Result, measure, plan
-from gilcompare.models import MODELS, Model, Runner, available_models, get_model
-from gilcompare.workloads import WORKLOADS, Workload, get_workload
+# Imported on first use (PEP 562): `import gilcompare` stays instant, so the command line
+# owns even its first tenth of a second (Ctrl-C there exits 130, not with a traceback).
+_EXPORTS = {
+    "Cell": "gilcompare.measure",
+    "Result": "gilcompare.measure",
+    "measure": "gilcompare.measure",
+    "plan": "gilcompare.measure",
+    "MODELS": "gilcompare.models",
+    "Model": "gilcompare.models",
+    "Runner": "gilcompare.models",
+    "available_models": "gilcompare.models",
+    "get_model": "gilcompare.models",
+    "WORKLOADS": "gilcompare.workloads",
+    "Workload": "gilcompare.workloads",
+    "get_workload": "gilcompare.workloads",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'gilcompare' has no attribute {name!r}")
+
 
 __all__ = [
     "MODELS",
