@@ -22,7 +22,7 @@ from gilcompare.errors import (
     UsageError,
 )
 from gilcompare.measure import MODES, Cell, Result, ideal_speedup, plan
-from gilcompare.models import MODELS, STANDARD_MODELS
+from gilcompare.models import MODELS, STANDARD_MODELS, gil_reenabled
 from gilcompare.options import choices, positive_float, positive_int, positive_ints, split_list
 from gilcompare.report import table, to_json
 from gilcompare.sizes import DEFAULT_PROFILE, DEFAULT_WORKERS, PROFILES, SCALINGS
@@ -299,6 +299,8 @@ def _run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = N
         print(f"{PROG}: interrupted; {len(partial)} measurements kept", file=sys.stderr)
         return exc.status
     emit(results, args.json)
+    if note := gil_reenabled(results):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     status = _exit_status(results)
     if saver is not None and saver.failed:
         status = status or EXIT_FAILED

@@ -39,8 +39,33 @@ def gil_enabled() -> bool:
     return True if check is None else bool(check())
 
 
+# Modules every worker imports before it reports or runs a task, comma-separated: the way to
+# measure a program whose workers import an extension (one that does not declare
+# free-threading support turns the GIL back on in a free-threaded build)
+IMPORT_ENV = "GILCOMPARE_IMPORT"
+GIL_REENABLED_NOTE = (
+    "the GIL is on in the workers of a free-threaded build: an extension module that does not "
+    "declare free-threading support re-enabled it (or PYTHON_GIL=1)"
+)
+
+
+def import_requested() -> None:
+    """Import the modules ``GILCOMPARE_IMPORT`` names, once per interpreter (run in workers)."""
+    for name in os.environ.get(IMPORT_ENV, "").split(","):
+        if name.strip():
+            importlib.import_module(name.strip())
+
+
+def gil_reenabled(results: Sequence[Any]) -> str | None:
+    """The one-line note when a free-threaded build saw the GIL on in its workers, else None."""
+    if any(r.free_threaded and r.gil_enabled for r in results):
+        return GIL_REENABLED_NOTE
+    return None
+
+
 def worker_info(delay: float = 0.0) -> dict[str, Any]:
     """Identify the worker that runs this task and what it sees of the GIL (run in workers)."""
+    import_requested()
     if delay:
         time.sleep(delay)  # keeps this worker busy so the next warm-up task lands elsewhere
     return {
@@ -57,6 +82,7 @@ def warm_task(workload: str, delay: float) -> dict[str, Any]:
     """Run one unit of a workload in this worker, then report the worker (run in workers)."""
     from gilcompare.workloads import WORKLOADS
 
+    import_requested()
     WORKLOADS[workload].fn(1)
     return worker_info(delay)
 

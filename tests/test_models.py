@@ -73,3 +73,30 @@ def test_worker_info_reports_gil() -> None:
         not sysconfig.get_config_var("Py_GIL_DISABLED") or os.environ.get("PYTHON_GIL") == "1"
     )
     assert info["gil_enabled"] is expected
+
+
+def test_workers_import_the_modules_gilcompare_import_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GILCOMPARE_IMPORT names modules each worker imports before reporting; a bad name fails."""
+    from gilcompare.models import IMPORT_ENV
+
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    monkeypatch.setenv(IMPORT_ENV, "colorsys, ")
+    worker_info()
+    assert "colorsys" in sys.modules
+    monkeypatch.setenv(IMPORT_ENV, "gilcompare_no_such_module")
+    with pytest.raises(ModuleNotFoundError):
+        worker_info()
+
+
+def test_gil_reenabled_note_only_for_a_free_threaded_build_with_the_gil_on() -> None:
+    """The note appears when a free-threaded build's workers saw the GIL, and only then."""
+    from types import SimpleNamespace as R
+
+    from gilcompare.models import GIL_REENABLED_NOTE, gil_reenabled
+
+    assert gil_reenabled([R(free_threaded=True, gil_enabled=True)]) == GIL_REENABLED_NOTE
+    assert gil_reenabled([R(free_threaded=True, gil_enabled=False)]) is None
+    assert gil_reenabled([R(free_threaded=False, gil_enabled=True)]) is None
+    assert gil_reenabled([R(free_threaded=True, gil_enabled=None)]) is None

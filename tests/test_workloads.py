@@ -67,3 +67,51 @@ def test_numpy_caps_blas_threads() -> None:
     workloads.numpy_matmul(1)
     blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
     assert blas and max(blas) == 1
+
+
+SHARED_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")
+
+
+@pytest.mark.parametrize("name", workloads.SHARED_WORKLOADS)
+def test_shared_workload_checksum_is_the_same_under_every_model(name: str) -> None:
+    """Each shared-object workload gives the serial checksum on 2 threads, processes,
+    subinterpreters and asyncio, whatever state the other workers left behind."""
+    from gilcompare.measure import checksum
+    from gilcompare.models import get_model
+
+    w = get_workload(name)
+    sizes = [1, 2, 1, 2]
+    expected = checksum([w.fn(s) for s in sizes])
+    assert w.fn(2) != w.fn(1)  # the checksum depends on the size
+    for model in SHARED_MODELS:
+        m = get_model(model)
+        if m.cannot_run(w):
+            assert model == "subinterpreters", m.cannot_run(w)
+            continue
+        with m.start(2) as runner:
+            runner.warm(w)
+            assert checksum(runner.run_workload(w, sizes)) == expected, model
+
+
+def test_shared_workloads_are_registered_apart_from_the_defaults() -> None:
+    """The shared-object family is eight workloads that hold the GIL, kept out of default runs."""
+    assert workloads.SHARED_WORKLOADS == [
+        "shared_method",
+        "shared_function",
+        "shared_dict_read",
+        "shared_list_read",
+        "new_objects",
+        "new_closures",
+        "shared_attr_write",
+        "thread_local_read",
+    ]
+    for name in workloads.SHARED_WORKLOADS:
+        w = WORKLOADS[name]
+        assert (w.gil, w.kind, w.fn.__module__) == ("holds", "shared", "gilcompare.workloads")
+        assert name not in DEFAULT_WORKLOADS
+
+
+def test_shared_attr_write_leaves_the_instance_written() -> None:
+    """shared_attr_write really writes the shared instance (its last value is the loop's)."""
+    workloads.shared_attr_write(1)
+    assert workloads._SHARED.last == workloads.SHARED_ATTR_WRITE_PER_UNIT - 1
