@@ -59,6 +59,7 @@ READY_TIMEOUT_S = 60.0  # stop: how long workers may take to start their loop
 BUSY_S = 0.6  # memory: how long busy workers count while the tree is sampled
 BUSY_SETTLE_S = 0.15
 BUSY_SAMPLES = 3
+BUSY_ATTEMPTS = 3  # busy periods of BUSY_S, twice and four times as long
 MB = 2**20  # memory is reported in MiB
 
 
@@ -435,10 +436,25 @@ def measure_memory(model: str, workers: int, states: Sequence[str]) -> dict[str,
 
 
 def _busy_memory(runner: Runner, workers: int) -> dict[str, Any]:
-    """The tree's largest memory while every worker counts, sampled a few times."""
+    """The tree's largest memory while every worker counts, sampled a few times; on a
+    machine so loaded that the sampler got no turn before the workers' deadline, again with
+    a longer one."""
+    for attempt in range(BUSY_ATTEMPTS):
+        try:
+            return _busy_memory_once(runner, workers, BUSY_S * 2**attempt)
+        except _NoSample:
+            continue
+    raise RuntimeError("the busy workers finished before the tree could be sampled")
+
+
+class _NoSample(Exception):
+    """The sampler got no turn while the workers were busy."""
+
+
+def _busy_memory_once(runner: Runner, workers: int, busy_s: float) -> dict[str, Any]:
     done = threading.Event()
     errors: list[BaseException] = []
-    deadline = time.time() + BUSY_S
+    deadline = time.time() + busy_s
 
     def work() -> None:
         try:
@@ -452,7 +468,7 @@ def _busy_memory(runner: Runner, workers: int) -> dict[str, Any]:
     thread.start()
     time.sleep(BUSY_SETTLE_S)
     samples = []
-    gap = (BUSY_S - BUSY_SETTLE_S) / (BUSY_SAMPLES + 1)
+    gap = (busy_s - BUSY_SETTLE_S) / (BUSY_SAMPLES + 1)
     while len(samples) < BUSY_SAMPLES and time.time() < deadline and not done.is_set():
         samples.append(tree_memory())
         done.wait(gap)
@@ -460,7 +476,7 @@ def _busy_memory(runner: Runner, workers: int) -> dict[str, Any]:
     if errors:
         raise RuntimeError(f"the busy workers failed: {one_line(errors[0])}")
     if not samples:
-        raise RuntimeError("the busy workers finished before the tree could be sampled")
+        raise _NoSample
     peak = {k: max(s[k] for s in samples) for k in ("rss_mb", "uss_mb", "processes")}
     pss = [s["pss_mb"] for s in samples]
     peak["pss_mb"] = None if None in pss else max(pss)
