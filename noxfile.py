@@ -191,8 +191,8 @@ def bench_quick(session: nox.Session) -> None:
     # asv 0.6 saves --quick results; one-sample numbers must not reach results/.
     # --quick does not reach setup_cache, so the scaling grids are told to run one round;
     # and every grid runs at 2 workers only, unless GILCOMPARE_WORKERS says otherwise.
-    # asv's forkserver imports the suite once instead of once per benchmark (bench keeps
-    # asv.conf.json's spawn: every measured benchmark in a fresh interpreter).
+    # asv's forkserver imports the suite once and forks a process per benchmark (as
+    # asv.conf.json asks of bench too).
     env = {
         "GILCOMPARE_ROUNDS": os.environ.get("GILCOMPARE_ROUNDS", "1"),
         "GILCOMPARE_WORKERS": os.environ.get("GILCOMPARE_WORKERS", "2"),
