@@ -96,18 +96,7 @@ def test_child_keeps_its_own_deadline(tmp_path: Path) -> None:
     (run / "call.json").write_text(json.dumps(spec))
     started = time.monotonic()
     try:
-        child = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gilcompare.isolate",
-                str(run / "call.json"),
-                str(run / "result.json"),
-            ],
-            env=dict(os.environ, TMPDIR=str(run)),
-            pass_fds=(watch,),
-            start_new_session=True,
-        )
+        child = _start_child(run, watch)
         os.close(watch)
         assert child.wait(timeout=30) == -signal.SIGKILL
     finally:
@@ -117,6 +106,17 @@ def test_child_keeps_its_own_deadline(tmp_path: Path) -> None:
     while run.exists() and time.monotonic() < end:
         time.sleep(0.1)
     assert not run.exists()  # the reaper removed the child's temp folder
+
+
+def _start_child(run: Path, watch: int) -> subprocess.Popen[bytes]:
+    """The measuring child on run/call.json, watching the pipe end ``watch``."""
+    argv = [sys.executable, "-m", "gilcompare.isolate", str(run / "call.json")]
+    return subprocess.Popen(
+        [*argv, str(run / "result.json")],
+        env=dict(os.environ, TMPDIR=str(run)),
+        pass_fds=(watch,),
+        start_new_session=True,
+    )
 
 
 def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
@@ -131,18 +131,7 @@ def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
         "deadline": 600.0,
     }
     (run / "call.json").write_text(json.dumps(spec))
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gilcompare.isolate",
-            str(run / "call.json"),
-            str(run / "result.json"),
-        ],
-        env=dict(os.environ, TMPDIR=str(run)),
-        pass_fds=(watch,),
-        start_new_session=True,
-    )
+    child = _start_child(run, watch)
     os.close(watch)
     time.sleep(1.0)
     assert child.poll() is None  # alive while the pipe is open
