@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -65,10 +66,12 @@ def call(
     Raises IsolatedFailure when the call raised, crashed, exited or ran past ``timeout``.
     Interrupted/KeyboardInterrupt propagate after the child's whole tree is gone.
     """
-    tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
-    # the child watches the read end; the parent holds the only write end until it returns
-    watch, lifeline = os.pipe()
+    tmp = ""
+    watch = lifeline = -1
     try:
+        tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
+        # the child watches the read end; the parent holds the only write end until it returns
+        watch, lifeline = os.pipe()
         spec_path = os.path.join(tmp, "call.json")
         result_path = os.path.join(tmp, "result.json")
         log_path = os.path.join(tmp, "stderr.log")
@@ -108,10 +111,31 @@ def call(
             stop_tree(proc, grace=0)
         return _outcome(returncode, result_path, log_path)
     finally:
-        for fd in (watch, lifeline):
-            if fd >= 0:
+        _clean_up(tmp, (watch, lifeline))
+
+
+def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
+    """Close the pipe and remove the temporary directory, even when Ctrl-C lands meanwhile.
+
+    An interrupt raised halfway through ``rmtree`` would leave the directory behind, so the
+    removal finishes first and the interrupt is raised again afterwards.
+    """
+    pending: BaseException | None = None
+    for fd in fds:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-        shutil.rmtree(tmp, ignore_errors=True)
+    for _ in range(50):
+        try:
+            if not tmp or not os.path.lexists(tmp):
+                break
+            shutil.rmtree(tmp, ignore_errors=True)
+            if os.path.lexists(tmp):
+                time.sleep(0.02)  # a dying descendant was still writing there
+        except BaseException as exc:  # noqa: BLE001 - re-raised once the folder is gone
+            pending = pending or exc
+    if pending is not None:
+        raise pending
 
 
 def _short_tempdir() -> str | None:
