@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from gilcompare.models import Model
 
-from gilcompare.models import Runner, apply_environment, harness_environment
+from gilcompare.models.runners import Runner
+from gilcompare.models.workers import apply_environment, harness_environment
 
 DASK_SCHEDULER_ENV = "GILCOMPARE_DASK_SCHEDULER"  # tcp://HOST:PORT of an existing cluster
 DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach an existing scheduler before giving up
