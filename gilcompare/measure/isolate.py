@@ -34,8 +34,8 @@ import traceback
 from typing import Any
 
 from gilcompare.errors import Interrupted
+from gilcompare.settings import DEFAULT_TIMEOUT
 
-DEFAULT_TIMEOUT = 600.0  # seconds for one measurement; the CLI's --timeout overrides it
 GRACE = 3.0  # seconds a child gets to shut its pools down after SIGTERM
 OWN_DEADLINE_MARGIN = 10.0  # the child's own deadline: this long after the parent's timeout
 TMP_PREFIX = "gilcompare-run-"
@@ -86,7 +86,13 @@ def call(
         env = dict(os.environ, **(env or {}), TMPDIR=tmp, PYTHONUNBUFFERED="1")
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [python or sys.executable, "-m", "gilcompare.isolate", spec_path, result_path],
+                [
+                    python or sys.executable,
+                    "-m",
+                    "gilcompare.measure.isolate",
+                    spec_path,
+                    result_path,
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

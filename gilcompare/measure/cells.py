@@ -5,9 +5,10 @@
 * **strong** scaling: a fixed total of tasks, split over the workers (ideal: serial / N).
   **weak** scaling: a fixed number of tasks per worker, as in the seed blog (ideal: the
   serial time of one worker's share).
-* speedup = serial time of the same task list / model time, estimated by gilcompare.engine
-  (median of paired per-round ratios, order alternating); efficiency = speedup / ideal,
-  where ideal = min(workers, usable CPUs) for work that needs a CPU and workers for waiting.
+* speedup = serial time of the same task list / model time, estimated by
+  gilcompare.measure.engine (median of paired per-round ratios, order alternating);
+  efficiency = speedup / ideal, where ideal = min(workers, usable CPUs) for work that needs a
+  CPU and workers for waiting.
 * a **control** cell times serial against serial the same way: the A/A ratio shows how far
   this machine's noise alone moves a speedup.
 """
@@ -21,11 +22,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from gilcompare import engine
-from gilcompare.meta import environment, usable_cpus
+from gilcompare.measure import engine
+from gilcompare.measure.conditions import environment, usable_cpus
+from gilcompare.measure.services import local_peers
 from gilcompare.models import get_model
-from gilcompare.services import local_peers
-from gilcompare.sizes import DEFAULT_PROFILE, SCALINGS, get_profile
+from gilcompare.settings import DEFAULT_PROFILE, SCALINGS, get_profile
 from gilcompare.workloads import Workload, get_workload
 
 MODES = ("warm", "cold")
@@ -103,7 +104,7 @@ def checksum(results: list[Any]) -> str:
 
 
 def ideal_speedup(workload: Workload, workers: int, cpus: int | None = None) -> int:
-    """The best speedup physics allows for this workload (gilcompare.engine)."""
+    """The best speedup physics allows for this workload (gilcompare.measure.engine)."""
     return engine.ideal_speedup(workload.waits, workers, cpus or usable_cpus())
 
 
@@ -125,7 +126,7 @@ class Result:
     times: list[float] = field(default_factory=list)
     serial_times: list[float] = field(default_factory=list)  # paired: serial beside each repeat
     control: bool = False  # the A/A control: serial timed against serial
-    estimator: str = ""  # how speedup was estimated (gilcompare.engine.ESTIMATOR)
+    estimator: str = ""  # how speedup was estimated (gilcompare.measure.engine.ESTIMATOR)
     rounds: int = 0  # paired rounds behind the speedup
     seconds: float | None = None  # median
     spread: float | None = None  # (max - min) / median
@@ -206,7 +207,7 @@ def measure(cell: Cell) -> Result:
     """Make one measurement in this process; a model that cannot run here gives 'skipped'.
 
     Exceptions from the workers propagate: callers that must survive faulty workers run
-    cells in a child process (gilcompare.isolate).
+    cells in a child process (gilcompare.measure.isolate).
     """
     cell.validate()
     workload = get_workload(cell.workload)

@@ -6,7 +6,7 @@ against processes?* — and a host that lends its second core unevenly makes abs
 from separate runs worthless for them. So every build is timed in the same invocation, in
 rounds: each round visits every cell under every build (the order of the builds reversed
 on odd rounds), each measurement in its own isolated child under that build's interpreter.
-A cell's ``relative`` is gilcompare.engine's estimate of its time over the reference
+A cell's ``relative`` is gilcompare.measure.engine's estimate of its time over the reference
 build's time for the same cell, round by round; the reference timed against itself is the
 A/A control.
 
@@ -27,10 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gilcompare import engine, isolate
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import Interpreter
-from gilcompare.measure import Cell, Result
+from gilcompare.measure import engine, isolate
+from gilcompare.measure.cells import Cell, Result
 
 TWIN = "+gil"  # suffix naming a free-threaded build run with PYTHON_GIL=1
 
@@ -107,7 +107,7 @@ class Comparison:
 @contextlib.contextmanager
 def package_path() -> Iterator[str]:
     """A folder holding only this gilcompare package, for the children's PYTHONPATH."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="gilcompare-path-") as folder:
         os.symlink(package, os.path.join(folder, "gilcompare"))
         yield folder
@@ -120,7 +120,7 @@ def _measure(build: Build, cell: Cell, path: str, timeout: float) -> Result:
     kwargs = {k: getattr(cell, k) for k in cell.__dataclass_fields__}
     try:
         record = isolate.call(
-            "gilcompare.measure:measure_record", kwargs, timeout, build.interpreter.path, env
+            "gilcompare.measure.cells:measure_record", kwargs, timeout, build.interpreter.path, env
         )
         return Result.from_dict(record)
     except isolate.IsolatedFailure as failure:

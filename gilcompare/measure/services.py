@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from gilcompare.workloads import (
+from gilcompare.workloads.io_bound import (
     HTTP_BODY_BYTES,
     HTTP_LATENCY_MS,
     HTTP_URL_ENV,
@@ -87,7 +87,7 @@ def serve_http() -> None:
 def http_server() -> Iterator[str]:
     """Start the page server in its own process; yield its URL; stop it."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from gilcompare.services import serve_http; serve_http()"],
+        [sys.executable, "-c", "from gilcompare.measure.services import serve_http; serve_http()"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
