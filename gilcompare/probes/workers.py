@@ -2,7 +2,8 @@
 
 Everything here is top level (spawned and forkserver children import it by name) and imports
 only the standard library and gilcompare.workloads, because subinterpreters load this module
-too and refuse extension modules that are not ready for them (psutil, numpy).
+(and gilcompare.probes, its package) too and refuse extension modules that are not ready for
+them (psutil, numpy).
 """
 
 from __future__ import annotations

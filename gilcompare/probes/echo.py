@@ -18,10 +18,8 @@ import threading
 import time
 from typing import Any
 
-from gilcompare.services import LOOPBACK
-
-MESSAGE_BYTES = 64
-_SEED = 20191103  # the pauses between pings are pseudo-random but the same in every run
+from gilcompare.measure.services import LOOPBACK
+from gilcompare.settings import PING_MESSAGE_BYTES, PING_SEED
 
 
 class EchoServer:
@@ -104,7 +102,7 @@ def ping(
     """Ping the server from a separate client process; round-trip times in ms, per round."""
     host, port = address
     args = [host, str(port), str(rounds), str(pings), str(gap_ms), str(warmup)]
-    code = "from gilcompare.echo import client_main; client_main()"
+    code = "from gilcompare.probes.echo import client_main; client_main()"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdin=subprocess.DEVNULL,
@@ -137,8 +135,8 @@ def run_client(
     host: str, port: int, rounds: int, pings: int, gap_ms: float, warmup: int
 ) -> list[list[float]]:
     """Send ``rounds`` x ``pings`` small messages, each after a pause; return RTTs in ms."""
-    rng = random.Random(_SEED)
-    message = b"p" * MESSAGE_BYTES
+    rng = random.Random(PING_SEED)
+    message = b"p" * PING_MESSAGE_BYTES
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         sock.settimeout(30)
@@ -150,8 +148,8 @@ def run_client(
             t0 = time.perf_counter()
             sock.sendall(message)
             got = 0
-            while got < MESSAGE_BYTES:
-                chunk = sock.recv(MESSAGE_BYTES - got)
+            while got < PING_MESSAGE_BYTES:
+                chunk = sock.recv(PING_MESSAGE_BYTES - got)
                 if not chunk:
                     raise ConnectionError("the echo server closed the connection")
                 got += len(chunk)
