@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gilcompare import validate
 from gilcompare.errors import UsageError
+from gilcompare.report import validate
 
 SPEEDUP_SUFFIX = ".Scaling.track_speedup"
 CAPACITY = "cpu.Machine.track_parallel_capacity"
@@ -36,7 +36,7 @@ class Run:
 
 
 def _load(path: Path) -> dict[str, Any]:
-    """One asv results file, checked field by field (gilcompare.validate)."""
+    """One asv results file, checked field by field (gilcompare.report.validate)."""
     expected = "expected a file `asv run` writes"
     data = validate.read_json(str(path), "asv results file", expected, allow_nan=True)
     return validate.asv_results(data, str(path), SPEEDUP_SUFFIX)
