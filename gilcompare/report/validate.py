@@ -153,7 +153,7 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 30 else text[:27] + "..."
 
 
-# The Result fields' annotations, as written in gilcompare.measure, and how each is checked.
+# The Result fields' annotations, as written in gilcompare.measure.cells, and how each is checked.
 _CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "str": ("a string", lambda v: isinstance(v, str)),
     "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
@@ -179,7 +179,7 @@ def results_records(data: Any, path: str, expected: str) -> list[dict[str, Any]]
     """Check ``run --json``/``--output`` records against the Result fields they fill."""
     from dataclasses import MISSING, fields
 
-    from gilcompare.measure import Result
+    from gilcompare.measure.cells import Result
     from gilcompare.models import MODELS
     from gilcompare.workloads import WORKLOADS
 

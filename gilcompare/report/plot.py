@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gilcompare.errors import UsageError
-from gilcompare.measure import Result
+from gilcompare.measure.cells import Result
 from gilcompare.models import MODELS
 
 INSTALL_HINT = "pip install 'gilcompare[plot]'"
@@ -109,7 +109,7 @@ def across_pythons_plot(
     --plot``): a panel per workload, a line per model, the ideal dashed and, on panels of
     work that needs a CPU, the machine's capacity measured in the same run dotted.
     ``rows`` are asvresults.speedup_table's; write to ``path`` and say what was drawn."""
-    from gilcompare.measure import ideal_speedup
+    from gilcompare.measure.cells import ideal_speedup
     from gilcompare.workloads import WORKLOADS
 
     panels: dict[str, dict[str, list[float | None]]] = {}
