@@ -1,4 +1,4 @@
-"""Parsing command-line values shared by `run` and the probes: lists, counts, names."""
+"""Parsing command-line values: lists, counts, names, numbers and byte sizes."""
 
 from __future__ import annotations
 
@@ -84,5 +84,47 @@ def positive_float(option: str, value: str | float, maximum: float | None = None
     if number > top:
         raise UsageError(
             f"{option} must be a number greater than 0 and at most {top:g}, got {text}"
+        )
+    return number
+
+
+def count(option: str, value: str) -> int:
+    """An integer of at least 0 (the latency probe's 0 workers is the unloaded baseline)."""
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise UsageError(
+            f"{option} must be an integer of at least 0 (0: no load, the baseline), got {value!r}"
+        )
+    return number
+
+
+_BYTE_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 2**10,
+    "kib": 2**10,
+    "m": 2**20,
+    "mib": 2**20,
+    "g": 2**30,
+    "gib": 2**30,
+}
+
+
+def parse_bytes(option: str, value: str) -> int:
+    """A byte count greater than 0, plain or with a K/KiB, M/MiB or G/GiB suffix."""
+    text = value.strip().lower().replace(" ", "")
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+    unit = text[len(digits) :]
+    try:
+        number = int(digits) * _BYTE_UNITS[unit]
+    except (ValueError, KeyError):
+        number = 0
+    if number < 1:
+        raise UsageError(
+            f"{option} must be a whole number of bytes greater than 0 (like 65536, 64KiB or "
+            f"64MiB), got {value!r}"
         )
     return number
