@@ -6,10 +6,10 @@ internet (or a reader offline) gets asv's "failed to load" page instead of the g
 checks each package against the registry's published integrity, and points the pages at the
 copies with their own subresource-integrity hashes.
 
-Standard library only: the nox sessions load this file by path, without installing
-gilcompare.
+Build tooling, outside the package; standard library only: the nox sessions run this file by
+path, without installing gilcompare.
 
-    python gilcompare/pages.py html [--cache DIR]
+    python tools/pages.py html [--cache DIR]
 """
 
 from __future__ import annotations
