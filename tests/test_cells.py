@@ -1,10 +1,10 @@
-"""Tests for gilcompare.measure: plans, baselines, speedup and checksum verdicts."""
+"""Tests for gilcompare.measure.cells: plans, baselines, speedup and checksum verdicts."""
 
 from __future__ import annotations
 
 import pytest
 
-from gilcompare.measure import Cell, Result, ideal_speedup, measure, plan
+from gilcompare.measure.cells import Cell, Result, ideal_speedup, measure, plan
 from gilcompare.models import gil_enabled
 from gilcompare.workloads import get_workload
 

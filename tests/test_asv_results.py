@@ -1,4 +1,4 @@
-"""Tests for gilcompare.asvresults and `gilcompare results`: asv's files read back, bad
+"""Tests for gilcompare.asv.results and `gilcompare results`: asv's files read back, bad
 input as one line."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gilcompare import asvresults
+from gilcompare.asv import results as asvresults
 from gilcompare.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
