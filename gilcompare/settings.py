@@ -61,6 +61,20 @@ def get_profile(name: str) -> Profile:
 # ------------------------------------------------------------------ measuring in a child
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one measurement; the CLI's --timeout overrides it
+GRACE = 3.0  # seconds a child gets to shut its pools down after SIGTERM
+OWN_DEADLINE_MARGIN = 10.0  # the child's own deadline: this long after the parent's timeout
+DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach an existing dask scheduler before giving up
+
+# Upper bounds of command-line values: past these a run would take days or exhaust the
+# machine, never measure anything.
+MAXIMA: dict[str, float] = {
+    "--workers": 1024,
+    "--repeat": 1000,
+    "--size": 1_000_000,  # units of ~1 ms: about 17 minutes per task
+    "--tasks": 100_000,
+    "--timeout": 86_400,  # seconds: a day
+}
+DEFAULT_MAXIMUM = 10**9
 
 # What `gilcompare run --dry-run` and the progress line's estimate assume: the sizes aim at
 # about 1 ms per unit (`gilcompare calibrate` shows the real cost here), every model reaches

@@ -51,6 +51,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise Interrupted(128 + signum)
 
 
+# What the tables draw with, for a terminal whose encoding lacks it (LC_ALL=C, latin-1 ...).
 ASCII_FALLBACK = {"█": "#", "·": ".", "±": "+-", "×": "x", "…": "...", "→": "->", "—": "-"}
 
 

@@ -6,16 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from gilcompare.errors import UsageError
-
-# Upper bounds: past these a run would take days or exhaust the machine, never measure anything.
-MAXIMA: dict[str, float] = {
-    "--workers": 1024,
-    "--repeat": 1000,
-    "--size": 1_000_000,  # units of ~1 ms: about 17 minutes per task
-    "--tasks": 100_000,
-    "--timeout": 86_400,  # seconds: a day
-}
-DEFAULT_MAXIMUM = 10**9
+from gilcompare.settings import DEFAULT_MAXIMUM, MAXIMA
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")

@@ -34,10 +34,8 @@ import traceback
 from typing import Any
 
 from gilcompare.errors import Interrupted
-from gilcompare.settings import DEFAULT_TIMEOUT
+from gilcompare.settings import DEFAULT_TIMEOUT, GRACE, OWN_DEADLINE_MARGIN
 
-GRACE = 3.0  # seconds a child gets to shut its pools down after SIGTERM
-OWN_DEADLINE_MARGIN = 10.0  # the child's own deadline: this long after the parent's timeout
 TMP_PREFIX = "gilcompare-run-"
 
 

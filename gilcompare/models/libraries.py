@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
 from gilcompare.models.runners import Runner
 from gilcompare.models.workers import apply_environment, harness_environment
+from gilcompare.settings import DASK_CONNECT_TIMEOUT
 
 DASK_SCHEDULER_ENV = "GILCOMPARE_DASK_SCHEDULER"  # tcp://HOST:PORT of an existing cluster
-DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach an existing scheduler before giving up
 INSTALL_HINT = "pip install 'gilcompare[libraries]'"
 
 
