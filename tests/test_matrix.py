@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gilcompare.measure.cells import Cell, Result
-from gilcompare.measure.matrix import cell_fields, estimate_seconds, measuring_order, ordered
+from gilcompare.measure.cells import Cell, Result, cell_fields
+from gilcompare.measure.matrix import estimate_seconds, measuring_order, ordered
 from gilcompare.settings import CHILD_START_S, MS_PER_UNIT
 
 

@@ -33,11 +33,12 @@ def test_every_folder_is_a_subpackage_the_wheel_includes() -> None:
 
 def test_what_workers_import_is_the_standard_library() -> None:
     """Subinterpreters import the workloads, the workers' report and the probes' workers by
-    name, with their packages: none may pull in an extension such as psutil or numpy."""
+    name, with their packages, and a measuring child under another Python needs only the
+    standard library: none may pull in an extension such as psutil or numpy."""
     code = (
         "import sys\n"
         "import gilcompare.workloads, gilcompare.models.workers, gilcompare.probes.workers\n"
-        "import gilcompare.measure.isolate, gilcompare.settings\n"
+        "import gilcompare.measure.isolate, gilcompare.measure.cells, gilcompare.settings\n"
         "print(sorted({'psutil', 'numpy', 'threadpoolctl'} & set(sys.modules)))\n"
     )
     out = subprocess.run(

@@ -80,6 +80,11 @@ class Cell:
         )
 
 
+def cell_fields(cell: Cell) -> dict[str, Any]:
+    """A cell as plain keyword arguments, for ``Cell(**fields)`` in a measuring child."""
+    return {k: getattr(cell, k) for k in cell.__dataclass_fields__}
+
+
 def plan(
     workload: Workload,
     scaling: str,

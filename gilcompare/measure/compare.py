@@ -30,7 +30,7 @@ from typing import Any
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import Interpreter
 from gilcompare.measure import engine, isolate
-from gilcompare.measure.cells import Cell, Result
+from gilcompare.measure.cells import Cell, Result, cell_fields
 
 TWIN = "+gil"  # suffix naming a free-threaded build run with PYTHON_GIL=1
 
@@ -117,7 +117,7 @@ def _measure(build: Build, cell: Cell, path: str, timeout: float) -> Result:
     env = {**build.env, "PYTHONPATH": path}
     if not build.python_gil:
         env["PYTHON_GIL"] = os.environ.get("PYTHON_GIL", "")
-    kwargs = {k: getattr(cell, k) for k in cell.__dataclass_fields__}
+    kwargs = cell_fields(cell)
     try:
         record = isolate.call(
             "gilcompare.measure.cells:measure_record", kwargs, timeout, build.interpreter.path, env

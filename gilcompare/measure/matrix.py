@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 from gilcompare.errors import EXIT_SIGINT, Interrupted
 from gilcompare.measure import isolate
-from gilcompare.measure.cells import Cell, Result, ideal_speedup, plan
+from gilcompare.measure.cells import Cell, Result, cell_fields, ideal_speedup, plan
 from gilcompare.models import MODELS
 from gilcompare.settings import CHILD_START_S, MS_PER_UNIT
 from gilcompare.workloads import WORKLOADS
@@ -132,8 +132,3 @@ def measure_isolated(cell: Cell, timeout: float) -> Result:
             traceback=failure.traceback,
             start_method=MODELS[cell.model].start_method,
         )
-
-
-def cell_fields(cell: Cell) -> dict[str, Any]:
-    """A cell as plain keyword arguments (for a child's ``Cell(**fields)``)."""
-    return {k: getattr(cell, k) for k in cell.__dataclass_fields__}

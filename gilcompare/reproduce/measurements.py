@@ -13,7 +13,7 @@ import subprocess
 from typing import Any, Callable
 
 from gilcompare.measure import isolate
-from gilcompare.measure.cells import Cell, Result
+from gilcompare.measure.cells import Cell, Result, cell_fields
 from gilcompare.probes import start
 from gilcompare.probes.latency import probe_latency
 from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome
@@ -47,7 +47,7 @@ def _child_env() -> dict[str, str]:
 
 def _measure(cell: Cell, ctx: Context, python: str | None = None) -> Result:
     """One cell in a fresh child (under ``python``); Failed unless its status is ok."""
-    fields = {k: getattr(cell, k) for k in cell.__dataclass_fields__}
+    fields = cell_fields(cell)
     try:
         record = isolate.call(
             "gilcompare.measure.cells:measure_record",
@@ -299,7 +299,7 @@ def shaw(ctx: Context) -> Outcome:
 
 def _start_python(ctx: Context) -> str | None:
     """This interpreter when it has subinterpreters, else the newest found with them and
-    psutil (the start probe's module imports it); NotRun when there is none."""
+    psutil installed (a Python set up for gilcompare); NotRun when there is none."""
     if start.not_applicable("subinterpreters") is None:
         return None
     for tag in sorted(ctx.found, key=_version, reverse=True):
