@@ -15,6 +15,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Callable
 
+# Every probe's measuring child imports the same modules, whichever probe it runs: the memory
+# probe counts the measuring process itself, so what that process has imported is part of the
+# numbers results/ holds (psutil, the echo peer and its local services, the workers' code).
+import psutil  # noqa: F401
+
+import gilcompare.measure.engine  # noqa: F401
+import gilcompare.probes.echo  # noqa: F401
+import gilcompare.probes.workers  # noqa: F401
 from gilcompare.errors import UsageError
 from gilcompare.measure.conditions import environment
 from gilcompare.measure.isolate import IsolatedFailure, call, one_line
