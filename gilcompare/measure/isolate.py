@@ -34,7 +34,6 @@ import traceback
 from typing import Any
 
 from gilcompare.errors import Interrupted
-from gilcompare.settings import DEFAULT_TIMEOUT, GRACE, OWN_DEADLINE_MARGIN
 
 TMP_PREFIX = "gilcompare-run-"
 
@@ -51,7 +50,7 @@ class IsolatedFailure(RuntimeError):
 def call(
     target: str,
     kwargs: dict[str, Any],
-    timeout: float = DEFAULT_TIMEOUT,
+    timeout: float | None = None,
     python: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Any:
@@ -64,6 +63,12 @@ def call(
     Raises IsolatedFailure when the call raised, crashed, exited or ran past ``timeout``.
     Interrupted/KeyboardInterrupt propagate after the child's whole tree is gone.
     """
+    # imported here, not at the top: a spawned worker re-imports this module (the child's
+    # __main__) before it starts, and what it imports is part of a timed cold start
+    from gilcompare.settings import DEFAULT_TIMEOUT, GRACE, OWN_DEADLINE_MARGIN
+
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
     tmp = ""
     watch = lifeline = -1
     try:
