@@ -17,6 +17,11 @@ failed. The ``gilcompare probe`` command (gilcompare.cli.probe) and the asv suit
 * memory: RSS, USS and PSS summed over the whole process tree, N workers idle and busy.
 * transfer: round trip of a payload to N workers and back: shared, pickle or shared_memory.
 
+Each child side leaves nothing running when it returns; if it raises, crashes or hangs,
+gilcompare.measure.isolate kills the child's whole process tree anyway. Order matters where
+fork is involved: a model's workers are started (and forked) before any helper thread of the
+measuring process — load, echo server, samplers — starts.
+
 common holds what they share; workers what runs inside the workers. Subinterpreters import
 this package to reach workers, so nothing is imported here and workers imports only the
 standard library.
