@@ -299,7 +299,7 @@ def shaw(ctx: Context) -> Outcome:
 
 def _start_python(ctx: Context) -> str | None:
     """This interpreter when it has subinterpreters, else the newest found with them and
-    psutil installed (a Python set up for gilcompare); NotRun when there is none."""
+    psutil (the start probe's modules import it); NotRun when there is none."""
     if start.not_applicable("subinterpreters") is None:
         return None
     for tag in sorted(ctx.found, key=_version, reverse=True):
