@@ -156,11 +156,11 @@ def bench(session: nox.Session) -> None:
 
 def _publish(session: nox.Session, *args: str) -> None:
     """asv publish, then copy the files the pages load from CDNs into the site, so it opens
-    offline (gilcompare/pages.py, standard library only), and add the scaling dashboard
+    offline (tools/pages.py, standard library only), and add the scaling dashboard
     (tools/dashboard.py, which reads the results through gilcompare)."""
     session.run("asv", "publish", *args)
     html = json.loads(ASV_CONF.read_text(encoding="utf-8"))["html_dir"]
-    session.run("python", str(ROOT / "gilcompare" / "pages.py"), html)
+    session.run("python", str(ROOT / "tools" / "pages.py"), html)
     session.install(PREFER_BINARY, ".")
     session.run("python", str(ROOT / "tools" / "dashboard.py"), html, "--results", str(RESULTS))
 

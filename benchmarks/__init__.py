@@ -14,9 +14,11 @@ locks_alloc (contention, alloc) each hold, for their workloads:
     Machine.track_parallel_capacity  (cpu) two fork workers' throughput over one: 2.0 on two
                               idle cores; a run's speedups cannot beat it
 
-Each module only declares its workloads as params; the classes' bodies are written once in
-gilcompare.bench, and gilcompare.suite says what the sizes, models and asv attributes are and
-why.
+Each module only declares its workloads (GRID_WORKLOADS: every worker count; SPOT_WORKLOADS:
+one) as params; the classes' bodies are written once in gilcompare.asv.bench,
+gilcompare.asv.suite says which models and worker counts and why, and gilcompare.settings
+what the sizes and asv attributes are. Every module reads the worker counts when asv imports
+it (gilcompare.asv.suite.worker_parameters).
 ``nox -s bench`` runs everything on every interpreter found; ``nox -s bench_quick -- --bench
 count`` checks a part once; ``GILCOMPARE_WORKERS=1,2`` narrows the worker counts.
 """

@@ -5,49 +5,53 @@ With a GIL only worker processes and subinterpreters run it in parallel; threads
 
 from __future__ import annotations
 
-from gilcompare import bench, suite
+from gilcompare.asv import bench, grids, suite
+from gilcompare.settings import SETUP_CACHE_TIMEOUT
 
-GRID = ["count"]  # one model of each kind at every worker count
-SPOT = ["fib"]  # every warm model at one worker count
+# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
+WORKERS, SPOT_WORKERS = suite.worker_parameters()
+
+GRID_WORKLOADS = ["count"]  # one model of each kind at every worker count
+SPOT_WORKLOADS = ["fib"]  # every warm model at one worker count
 
 
 class Serial(bench.Serial):
-    params = [GRID + SPOT]
+    params = [GRID_WORKLOADS + SPOT_WORKLOADS]
 
 
 class Warm(bench.Warm):
     # absolute times at the spot; how the models scale with workers is the Scaling grid's
-    params = [GRID, suite.GRID_MODELS, suite.SPOT_WORKERS]
+    params = [GRID_WORKLOADS, suite.GRID_MODELS, SPOT_WORKERS]
 
 
 class WarmSpot(bench.Warm):
-    params = [SPOT, suite.SPOT_MODELS, suite.SPOT_WORKERS]
+    params = [SPOT_WORKLOADS, suite.SPOT_MODELS, SPOT_WORKERS]
 
 
 class Scaling(bench.Scaling):
     # with the A/A control (serial against serial): this family's ratios are the noisiest
-    params = [GRID, suite.CONTROLLED_MODELS, suite.WORKERS]
+    params = [GRID_WORKLOADS, suite.CONTROLLED_MODELS, WORKERS]
     # two busy Python processes are what a shared host disturbs most (its share of the second
     # core swings for seconds at a time): more rounds, spread over a longer stretch
     grid_rounds = 9
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT
 
 
 class Gil(bench.Gil):
-    params = [GRID + SPOT, suite.GIL_MODELS, suite.SPOT_WORKERS]
+    params = [GRID_WORKLOADS + SPOT_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT
 
 
 class Cold(bench.Cold):
-    params = [GRID, suite.COLD_MODELS, suite.SPOT_WORKERS]
+    params = [GRID_WORKLOADS, suite.COLD_MODELS, SPOT_WORKERS]
 
 
 class Machine(bench.Machine):

@@ -7,16 +7,20 @@ that is not installed in the environment is skipped with the command that instal
 
 from __future__ import annotations
 
-from gilcompare import bench, suite
+from gilcompare.asv import bench, grids, suite
+from gilcompare.settings import SETUP_CACHE_TIMEOUT
+
+# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
+WORKERS, SPOT_WORKERS = suite.worker_parameters()
 
 WORKLOADS = ["count"]
 
 
 class Scaling(bench.Scaling):
-    params = [WORKLOADS, suite.LIBRARY_MODELS, suite.SPOT_WORKERS]
+    params = [WORKLOADS, suite.LIBRARY_MODELS, SPOT_WORKERS]
     grid_rounds = 3
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT

@@ -6,23 +6,27 @@ Threads contend on one lock; processes and subinterpreters each have a copy of t
 
 from __future__ import annotations
 
-from gilcompare import bench, suite
+from gilcompare.asv import bench, grids, suite
+from gilcompare.settings import SETUP_CACHE_TIMEOUT
 
-SPOT = ["contention", "alloc"]  # every warm model at one worker count
+# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
+WORKERS, SPOT_WORKERS = suite.worker_parameters()
+
+SPOT_WORKLOADS = ["contention", "alloc"]  # every warm model at one worker count
 
 
 class Serial(bench.Serial):
-    params = [SPOT]
+    params = [SPOT_WORKLOADS]
 
 
 class WarmSpot(bench.Warm):
-    params = [SPOT, suite.SPOT_MODELS, suite.SPOT_WORKERS]
+    params = [SPOT_WORKLOADS, suite.SPOT_MODELS, SPOT_WORKERS]
 
 
 class Gil(bench.Gil):
-    params = [SPOT, suite.GIL_MODELS, suite.SPOT_WORKERS]
+    params = [SPOT_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT

@@ -5,38 +5,42 @@ Threads can overlap here even with a GIL; BLAS is capped to one thread in every 
 
 from __future__ import annotations
 
-from gilcompare import bench, suite
+from gilcompare.asv import bench, grids, suite
+from gilcompare.settings import SETUP_CACHE_TIMEOUT
 
-GRID = ["sha256"]  # one model of each kind at every worker count
-SPOT = ["zlib", "numpy"]  # every warm model at one worker count
+# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
+WORKERS, SPOT_WORKERS = suite.worker_parameters()
+
+GRID_WORKLOADS = ["sha256"]  # one model of each kind at every worker count
+SPOT_WORKLOADS = ["zlib", "numpy"]  # every warm model at one worker count
 
 
 class Serial(bench.Serial):
-    params = [GRID + SPOT]
+    params = [GRID_WORKLOADS + SPOT_WORKLOADS]
 
 
 class Warm(bench.Warm):
     # absolute times at the spot; how the models scale with workers is the Scaling grid's
-    params = [GRID, suite.GRID_MODELS, suite.SPOT_WORKERS]
+    params = [GRID_WORKLOADS, suite.GRID_MODELS, SPOT_WORKERS]
 
 
 class WarmSpot(bench.Warm):
-    params = [SPOT, suite.SPOT_MODELS, suite.SPOT_WORKERS]
+    params = [SPOT_WORKLOADS, suite.SPOT_MODELS, SPOT_WORKERS]
 
 
 class Scaling(bench.Scaling):
-    params = [GRID, suite.GRID_MODELS, suite.WORKERS]
+    params = [GRID_WORKLOADS, suite.GRID_MODELS, WORKERS]
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT
 
 
 class Gil(bench.Gil):
-    params = [GRID + SPOT, suite.GIL_MODELS, suite.SPOT_WORKERS]
+    params = [GRID_WORKLOADS + SPOT_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT

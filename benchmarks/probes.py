@@ -1,7 +1,7 @@
 """What throughput does not show: latency under load, stop, cold start, memory, transfer.
 
 Thin asv classes over gilcompare.probes. Every probe measurement runs in a fresh child process
-(gilcompare.isolate), so asv's own process never hosts a load, a server or a worker. A class
+(gilcompare.measure.isolate), so asv's own process never hosts a load, a server or a worker. A class
 measures all its cells once in ``setup_cache`` and its track_ methods read the medians; a cell
 that cannot run here is skipped with the reason (NotImplementedError in setup). Stop and
 transfer have a class per method, so that no grid cell is a combination that cannot exist.
@@ -12,17 +12,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from gilcompare import probes, suite
+from gilcompare.asv import suite
+from gilcompare.probes import start
+from gilcompare.probes.latency import NO_LOAD, probe_latency
+from gilcompare.probes.memory import STATES, probe_memory
+from gilcompare.probes.stop import probe_stop
+from gilcompare.probes.transfer import PAYLOAD_TYPES, probe_transfer
+from gilcompare.settings import (
+    SETUP_CACHE_TIMEOUT,
+    SUITE_MEMORY_REPEAT,
+    SUITE_PAYLOAD_BYTES,
+    SUITE_PINGS,
+    SUITE_PROBE_REPEAT,
+    SUITE_PROBE_WORKERS,
+    SUITE_SWITCH_INTERVALS_MS,
+    TIMING,
+)
 
-# asv's timing attributes (used by the timeraw_ benchmark; gilcompare.suite explains them)
-repeat, number, rounds, warmup_time, min_run_count, timeout = suite.TIMING
+# asv's timing attributes (used by the timeraw_ benchmark; gilcompare.asv.suite explains them)
+repeat, number, rounds, warmup_time, min_run_count, timeout = TIMING
 # explicit, as for the throughput families: results stay comparable while the code that
 # measures them changes, and stop being mixed only when the work itself does
 version = suite.VERSION
 
 Cache = dict[Any, dict[str, Any]]
 
-LATENCY_MODELS = [probes.BASELINE, "threads", "processes-fork", "subinterpreters"]
+LATENCY_MODELS = [NO_LOAD, "threads", "processes-fork", "subinterpreters"]
 START_MODELS = list(suite.COLD_MODELS)
 MEMORY_MODELS = [
     "threads",
@@ -35,9 +50,9 @@ COPYING_MODELS = ["processes-fork", "subinterpreters"]  # transfer by pickle or 
 
 
 def _cell(cache: Cache, key: Any) -> dict[str, Any]:
-    """A measured record: NotImplementedError (asv's skip) when n/a, RuntimeError if failed."""
+    """A measured record: NotImplementedError (asv's skip) when skipped, RuntimeError if failed."""
     record = cache[key]
-    if record["status"] == "n/a":
+    if record["status"] == "skipped":
         raise NotImplementedError(record["reason"])
     if record["status"] != "ok":
         raise RuntimeError(f"probe {record['probe']} for {key}: {record['reason']}")
@@ -46,18 +61,17 @@ def _cell(cache: Cache, key: Any) -> dict[str, Any]:
 
 def _stop_cache(method: str, models: list[str]) -> Cache:
     return {
-        model: probes.probe_stop(model, 1, method, repeat=probes.SUITE_REPEAT).as_dict()
-        for model in models
+        model: probe_stop(model, 1, method, repeat=SUITE_PROBE_REPEAT).as_dict() for model in models
     }
 
 
 def _transfer_cache(method: str, models: list[str]) -> Cache:
     return {
-        (model, payload): probes.probe_transfer(
-            model, 1, method, probes.SUITE_PAYLOAD_BYTES, payload, repeat=probes.SUITE_REPEAT
+        (model, payload): probe_transfer(
+            model, 1, method, SUITE_PAYLOAD_BYTES, payload, repeat=SUITE_PROBE_REPEAT
         ).as_dict()
         for model in models
-        for payload in probes.PAYLOAD_TYPES
+        for payload in PAYLOAD_TYPES
     }
 
 
@@ -65,24 +79,24 @@ class Latency:
     """Echo round trip p99 (ms) served by a thread of the measuring process while one
     CPU-bound worker runs ('none': no worker), at the default switch interval and a tenth."""
 
-    params = [LATENCY_MODELS, list(probes.SUITE_SWITCH_INTERVALS_MS)]
+    params = [LATENCY_MODELS, list(SUITE_SWITCH_INTERVALS_MS)]
     param_names = ["model", "switch_interval_ms"]
     unit = "ms"
 
     def setup_cache(self) -> Cache:
         return {
-            (model, switch): probes.probe_latency(
+            (model, switch): probe_latency(
                 model,
-                0 if model == probes.BASELINE else 1,
+                0 if model == NO_LOAD else 1,
                 switch,
-                pings=probes.SUITE_PINGS,
-                repeat=probes.SUITE_REPEAT,
+                pings=SUITE_PINGS,
+                repeat=SUITE_PROBE_REPEAT,
             ).as_dict()
             for model in LATENCY_MODELS
-            for switch in probes.SUITE_SWITCH_INTERVALS_MS
+            for switch in SUITE_SWITCH_INTERVALS_MS
         }
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str, switch: float) -> None:
         _cell(cache, (model, switch))
@@ -101,7 +115,7 @@ class StopEvent:
     def setup_cache(self) -> Cache:
         return _stop_cache("event", ["threads", "processes-fork", "subinterpreters"])
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str) -> None:
         _cell(cache, model)
@@ -120,7 +134,7 @@ class StopTerminate:
     def setup_cache(self) -> Cache:
         return _stop_cache("terminate", ["processes-fork"])
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str) -> None:
         _cell(cache, model)
@@ -139,7 +153,7 @@ class StopCancel:
     def setup_cache(self) -> Cache:
         return _stop_cache("cancel", ["asyncio"])
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str) -> None:
         _cell(cache, model)
@@ -151,38 +165,36 @@ class StopCancel:
 class ColdStart:
     """Create + start + join no-op workers, timed by asv in a fresh interpreter each sample."""
 
-    params = [START_MODELS, [probes.SUITE_WORKERS]]
+    params = [START_MODELS, [SUITE_PROBE_WORKERS]]
     param_names = ["model", "workers"]
 
     def setup(self, model: str, workers: int) -> None:
-        reason = probes.not_applicable("start", model)
+        reason = start.not_applicable(model)
         if reason is not None:
             raise NotImplementedError(reason)
 
     def timeraw_start(self, model: str, workers: int) -> tuple[str, str]:
         return (
             f"start_workers({model!r}, {workers})",
-            "from gilcompare.probe_measure import start_workers",
+            "from gilcompare.probes.start import start_workers",
         )
 
 
 class Memory:
     """USS (MiB) summed over the whole process tree with 8 warm workers, idle or busy."""
 
-    params = [MEMORY_MODELS, list(probes.STATES)]
+    params = [MEMORY_MODELS, list(STATES)]
     param_names = ["model", "state"]
     unit = "MiB"
 
     def setup_cache(self) -> Cache:
         cache = {}
         for model in MEMORY_MODELS:
-            records = probes.probe_memory(
-                model, probes.SUITE_WORKERS, probes.STATES, repeat=probes.SUITE_MEMORY_REPEAT
-            )
+            records = probe_memory(model, SUITE_PROBE_WORKERS, STATES, repeat=SUITE_MEMORY_REPEAT)
             cache.update({(model, r.state): r.as_dict() for r in records})
         return cache
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str, state: str) -> None:
         _cell(cache, (model, state))
@@ -194,14 +206,14 @@ class Memory:
 class TransferShared:
     """Round trip (seconds) of a 64 MiB payload to a thread and back: shared, never copied."""
 
-    params = [["threads"], list(probes.PAYLOAD_TYPES)]
+    params = [["threads"], list(PAYLOAD_TYPES)]
     param_names = ["model", "payload"]
     unit = "seconds"
 
     def setup_cache(self) -> Cache:
         return _transfer_cache("shared", ["threads"])
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str, payload: str) -> None:
         _cell(cache, (model, payload))
@@ -213,14 +225,14 @@ class TransferShared:
 class TransferPickle:
     """Round trip (seconds) of a 64 MiB payload, pickled to a worker and pickled back."""
 
-    params = [COPYING_MODELS, list(probes.PAYLOAD_TYPES)]
+    params = [COPYING_MODELS, list(PAYLOAD_TYPES)]
     param_names = ["model", "payload"]
     unit = "seconds"
 
     def setup_cache(self) -> Cache:
         return _transfer_cache("pickle", COPYING_MODELS)
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str, payload: str) -> None:
         _cell(cache, (model, payload))
@@ -233,14 +245,14 @@ class TransferSharedMemory:
     """Round trip (seconds) of a 64 MiB payload through multiprocessing.shared_memory,
     the copy into the block included."""
 
-    params = [COPYING_MODELS, list(probes.PAYLOAD_TYPES)]
+    params = [COPYING_MODELS, list(PAYLOAD_TYPES)]
     param_names = ["model", "payload"]
     unit = "seconds"
 
     def setup_cache(self) -> Cache:
         return _transfer_cache("shared_memory", COPYING_MODELS)
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT  # type: ignore[attr-defined]
 
     def setup(self, cache: Cache, model: str, payload: str) -> None:
         _cell(cache, (model, payload))

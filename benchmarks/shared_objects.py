@@ -8,8 +8,12 @@ copy of their own.
 
 from __future__ import annotations
 
-from gilcompare import bench, suite
+from gilcompare.asv import bench, grids, suite
+from gilcompare.settings import SETUP_CACHE_TIMEOUT
 from gilcompare.workloads import SHARED_WORKLOADS
+
+# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
+WORKERS, SPOT_WORKERS = suite.worker_parameters()
 
 
 class Serial(bench.Serial):
@@ -19,14 +23,14 @@ class Serial(bench.Serial):
 class Warm(bench.Warm):
     # absolute times of free-threaded threads, the model these workloads are about; the other
     # kinds' speedups are the Scaling grid's (the family's whole cost stays under two minutes)
-    params = [SHARED_WORKLOADS, ["threads"], suite.SPOT_WORKERS]
+    params = [SHARED_WORKLOADS, ["threads"], SPOT_WORKERS]
 
 
 class Scaling(bench.Scaling):
-    params = [SHARED_WORKLOADS, suite.GIL_MODELS, suite.SPOT_WORKERS]  # one of each kind
+    params = [SHARED_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]  # one of each kind
     grid_rounds = 3  # eight workloads: fewer rounds than the headline grid keep it cheap (~70 s)
 
-    def setup_cache(self) -> suite.Grid:  # one per class: asv keys caches by where they are
+    def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
 
-    setup_cache.timeout = suite.SETUP_CACHE_TIMEOUT
+    setup_cache.timeout = SETUP_CACHE_TIMEOUT

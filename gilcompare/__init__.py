@@ -7,10 +7,10 @@ __version__ = "0.1.0"
 # Imported on first use (PEP 562): `import gilcompare` stays instant, so the command line
 # owns even its first tenth of a second (Ctrl-C there exits 130, not with a traceback).
 _EXPORTS = {
-    "Cell": "gilcompare.measure",
-    "Result": "gilcompare.measure",
-    "measure": "gilcompare.measure",
-    "plan": "gilcompare.measure",
+    "Cell": "gilcompare.measure.cells",
+    "Result": "gilcompare.measure.cells",
+    "measure": "gilcompare.measure.cells",
+    "plan": "gilcompare.measure.cells",
     "MODELS": "gilcompare.models",
     "Model": "gilcompare.models",
     "Runner": "gilcompare.models",

@@ -6,10 +6,8 @@ from typing import Any
 
 EXIT_FAILED = 1  # a measurement failed, crashed, timed out or mismatched its checksum
 EXIT_USAGE = 2  # bad input: the message names the rule and the valid choices
-EXIT_SIGHUP = 129  # 128 + SIGHUP: the terminal or ssh session closed; cleaned up like SIGTERM
-EXIT_SIGINT = 130
+EXIT_SIGINT = 130  # 128 + SIGINT (Ctrl-C); SIGTERM and SIGHUP give 128 + their number too
 EXIT_SIGPIPE = 141  # 128 + SIGPIPE: stdout's reader went away (`gilcompare ... | head`)
-EXIT_SIGTERM = 143
 
 
 class UsageError(ValueError):

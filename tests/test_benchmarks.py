@@ -1,4 +1,4 @@
-"""Tests for the asv suite: benchmarks/ and the helpers it runs in gilcompare.suite."""
+"""Tests for the asv suite: benchmarks/ and what it runs in gilcompare.asv."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from types import ModuleType
 import psutil
 import pytest
 
-from gilcompare import suite
-from gilcompare.sizes import DEFAULT_WORKERS
+from gilcompare.asv import grids, machine, pools, suite
+from gilcompare.settings import DEFAULT_ROUNDS, DEFAULT_WORKERS, SETUP_CACHE_TIMEOUT
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,8 @@ def benchmarks(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, ModuleType
 @pytest.fixture
 def tiny(monkeypatch: pytest.MonkeyPatch) -> None:
     """Benchmarks run the tiny profile (1-unit tasks) instead of the asv one."""
-    monkeypatch.setattr(suite, "PROFILE", "tiny")
+    monkeypatch.setattr(pools, "ASV_PROFILE", "tiny")
+    monkeypatch.setattr(grids, "ASV_PROFILE", "tiny")
 
 
 def _classes(module: ModuleType) -> list[type]:
@@ -92,7 +93,7 @@ def test_every_setup_cache_is_its_own(benchmarks: dict[str, ModuleType]) -> None
                 key = (code.co_filename, code.co_firstlineno)
                 assert key not in keys, (cls, keys.get(key))
                 keys[key] = cls
-                assert cache.timeout == suite.SETUP_CACHE_TIMEOUT
+                assert cache.timeout == SETUP_CACHE_TIMEOUT
     assert len(keys) >= 7  # Scaling and Gil in three families, Gil in locks_alloc
 
 
@@ -117,7 +118,7 @@ def test_every_workload_has_a_serial_baseline_and_a_warm_benchmark(
 def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleType]) -> None:
     """count, sha256, sleep and http scale every grid model over every worker count; their
     absolute times are kept at the spot."""
-    grid = {w for module in benchmarks.values() for w in getattr(module, "GRID", [])}
+    grid = {w for module in benchmarks.values() for w in getattr(module, "GRID_WORKLOADS", [])}
     assert grid == {"count", "sha256", "sleep", "http"}
     for name in ("cpu", "native", "io_bound"):
         module = benchmarks[name]
@@ -126,8 +127,8 @@ def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleTyp
             if name == "cpu" and cls is module.Scaling:  # the A/A control rides with count
                 assert models.pop(0) == suite.CONTROL == "serial"
             assert models == list(suite.GRID_MODELS)
-        assert tuple(module.Scaling.params[2]) == suite.WORKERS
-        assert tuple(module.Warm.params[2]) == suite.SPOT_WORKERS
+        assert tuple(module.Scaling.params[2]) == suite.worker_parameters().workers
+        assert tuple(module.Warm.params[2]) == suite.worker_parameters().spot_workers
     assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
     assert set(suite.SPOT_MODELS) | {"processes-spawn"} == set(suite.COLD_MODELS)
 
@@ -139,19 +140,19 @@ def test_each_family_grid_runs_its_rounds_unless_told(
     overrides them all (nox -s bench_quick's single round)."""
     rounds_run = {}
 
-    def fake_visit(cell: suite.GridCell, round_: int) -> None:
+    def fake_visit(cell: grids.GridResult, round_: int) -> None:
         rounds_run[cell.workload] = round_ + 1
         cell.times.append(1.0)
         cell.serial_times.append(1.0)
 
-    monkeypatch.setattr(suite, "visit", fake_visit)
-    monkeypatch.setattr(suite, "local_peers", lambda services: contextlib.nullcontext())
+    monkeypatch.setattr(grids, "visit", fake_visit)
+    monkeypatch.setattr(grids, "local_peers", lambda services: contextlib.nullcontext())
     monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
-    grids = {
+    measured = {
         name: benchmarks[name].Scaling().setup_cache() for name in ("cpu", "native", "io_bound")
     }
     assert rounds_run == {"count": 9, "sha256": 5, "sleep": 3, "http": 3}
-    assert grids["cpu"].cell("count", "threads", 2).speedup == 1.0
+    assert measured["cpu"].cell("count", "threads", 2).speedup == 1.0
     monkeypatch.setenv("GILCOMPARE_ROUNDS", "1")
     benchmarks["cpu"].Scaling().setup_cache()
     assert rounds_run["count"] == 1
@@ -189,7 +190,7 @@ def test_worker_counts_default_and_bad_value() -> None:
 def test_scaling_rounds_default_and_bad_value() -> None:
     """Unset means the grid's default (5 unless it says); a positive whole number overrides
     it; anything else is one line."""
-    assert suite.scaling_rounds({}) == suite.DEFAULT_ROUNDS == 5
+    assert suite.scaling_rounds({}) == DEFAULT_ROUNDS == 5
     assert suite.scaling_rounds({}, default=9) == 9
     assert suite.scaling_rounds({"GILCOMPARE_ROUNDS": " 1 "}, default=9) == 1
     for bad in ("0", "-1", "two", "1.5", "1,2"):
@@ -253,11 +254,11 @@ def test_setup_skips_a_model_that_cannot_run(benchmarks: dict[str, ModuleType], 
     """numpy cannot run in subinterpreters: setup raises NotImplementedError, asv's skip,
     and the teardown asv still calls afterwards is harmless."""
     bench = benchmarks["native"].WarmSpot()
-    params = ("numpy", "subinterpreters", suite.SPOT_WORKERS[0])
+    params = ("numpy", "subinterpreters", suite.worker_parameters().spot_workers[0])
     with pytest.raises(NotImplementedError):
         bench.setup(*params)
     bench.teardown(*params)
-    grid = suite.gil_grid(["numpy"], ["subinterpreters"], [2])
+    grid = grids.gil_grid(["numpy"], ["subinterpreters"], [2])
     with pytest.raises(NotImplementedError):
         grid.cell("numpy", "subinterpreters", 2)
 
@@ -267,7 +268,7 @@ def test_scaling_grid_reports_speedup_efficiency_and_gil(
 ) -> None:
     """Waiting work on 4 threads beats 1; each speedup is the median of its rounds' ratios."""
     monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
-    grid = suite.scaling_grid(["sleep"], ["threads"], [1, 4], rounds=3)
+    grid = grids.scaling_grid(["sleep"], ["threads"], [1, 4], rounds=3)
     one, four = grid.cell("sleep", "threads", 1), grid.cell("sleep", "threads", 4)
     for cell in (one, four):
         assert len(cell.times) == len(cell.serial_times) == 3
@@ -284,7 +285,7 @@ def test_scaling_grid_times_serial_against_itself_as_a_control(
     """The A/A cell pairs serial with serial: ideal 1 at any worker count, efficiency equal
     to its speedup, and a speedup near 1 for waiting work, whose times barely move."""
     monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
-    grid = suite.scaling_grid(["sleep"], [suite.CONTROL, "threads"], [4], rounds=3)
+    grid = grids.scaling_grid(["sleep"], [suite.CONTROL, "threads"], [4], rounds=3)
     control, threads = grid.cell("sleep", "serial", 4), grid.cell("sleep", "threads", 4)
     assert control.ideal == 1 and threads.ideal == 4
     assert len(control.times) == len(control.serial_times) == 3
@@ -299,33 +300,33 @@ def test_scaling_grid_marks_skipped_and_failed_cells(
 ) -> None:
     """A model that cannot run is skipped with its reason; a failing cell fails with its
     reason while the others are still measured; a wrong answer fails its cell."""
-    numpy = suite.scaling_grid(["numpy"], ["subinterpreters"], [2])
+    numpy = grids.scaling_grid(["numpy"], ["subinterpreters"], [2])
     with pytest.raises(NotImplementedError, match="subinterpreters|numpy"):
         numpy.cell("numpy", "subinterpreters", 2)
 
-    real_visit = suite.visit
+    real_visit = grids.visit
 
-    def broken_at_two(cell: suite.GridCell, round_: int) -> None:
+    def broken_at_two(cell: grids.GridResult, round_: int) -> None:
         if cell.workers == 2:
             raise OSError("no more processes")
         real_visit(cell, round_)
 
-    monkeypatch.setattr(suite, "visit", broken_at_two)
-    grid = suite.scaling_grid(["count"], ["threads"], [1, 2])
+    monkeypatch.setattr(grids, "visit", broken_at_two)
+    grid = grids.scaling_grid(["count"], ["threads"], [1, 2])
     with pytest.raises(RuntimeError, match="OSError: no more processes"):
         grid.cell("count", "threads", 2)
     assert grid.cell("count", "threads", 1).speedup > 0
 
-    monkeypatch.setattr(suite, "visit", real_visit)
-    monkeypatch.setattr(suite, "serial_results", lambda workload, sizes: [0] * len(sizes))
-    wrong = suite.scaling_grid(["count"], ["threads"], [2])
+    monkeypatch.setattr(grids, "visit", real_visit)
+    monkeypatch.setattr(grids, "serial_results", lambda workload, sizes: [0] * len(sizes))
+    wrong = grids.scaling_grid(["count"], ["threads"], [2])
     with pytest.raises(RuntimeError, match="a fast wrong answer is not a result"):
         wrong.cell("count", "threads", 2)
 
 
 def test_cold_run_times_a_fresh_pool_and_checks_results(tiny: None) -> None:
     """The cold statement starts, runs and stops a pool, and rejects a wrong answer."""
-    cold = suite.ColdStart("count", "threads", 2)
+    cold = pools.ColdRun("count", "threads", 2)
     cold.start()
     try:
         stmt, setup = cold.code()
@@ -337,12 +338,12 @@ def test_cold_run_times_a_fresh_pool_and_checks_results(tiny: None) -> None:
         cold.close()
     wrong = json.dumps([0] * len(cold.expected))
     with pytest.raises(RuntimeError, match="a fast wrong answer is not a result"):
-        suite.cold_run("count", "threads", 2, "tiny", wrong)()
+        pools.cold_run("count", "threads", 2, "tiny", wrong)()
 
 
 def test_warm_pool_rejects_results_that_differ_from_serial(tiny: None) -> None:
     """A run whose results differ from the serial ones fails instead of being timed."""
-    pool = suite.WarmPool("count", "threads", 2)
+    pool = pools.WarmPool("count", "threads", 2)
     pool.start()
     try:
         pool.expected = [get_workload("count").fn(2)] * len(pool.sizes)
@@ -355,4 +356,4 @@ def test_warm_pool_rejects_results_that_differ_from_serial(tiny: None) -> None:
 def test_parallel_capacity_is_a_speedup_of_two_processes_over_one() -> None:
     """Two fork workers against one: about 2 on two idle cores; 5 ms tasks on a loaded host
     stray far, but a ratio of two timings is positive and finite, never 0 or wild."""
-    assert 0.25 < suite.parallel_capacity(units=5, pairs=3) < 4.0
+    assert 0.25 < machine.parallel_capacity(units=5, pairs=3) < 4.0

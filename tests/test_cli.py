@@ -298,7 +298,8 @@ def test_corrupt_results_file(
 
 
 def test_output_file_survives_an_interrupt(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """--output is rewritten after every measurement, so an interrupt loses nothing measured."""
+    """--output is rewritten after every measurement, so an interrupt loses nothing measured:
+    SIGINT once the first measurement is in the file exits 130 with that file intact."""
     out = tmp_path / "out.json"
     proc = cli.popen(
         "run",
@@ -311,20 +312,24 @@ def test_output_file_survives_an_interrupt(cli, tmp_path: Path) -> None:  # type
         "--profile",
         "tiny",
         "--repeat",
-        "1",
+        "200",
         "--quiet",
         "--output",
         str(out),
     )
-    assert proc.wait(timeout=120) == 0
-    assert main(["report", str(out)]) == 0
+    deadline = time.monotonic() + 60
+    while not out.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert out.exists() and proc.poll() is None, "no measurement was written while running"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
     records = json.loads(out.read_text())
-    assert {(r["workload"], r["model"]) for r in records} == {
-        ("sleep", "serial"),
-        ("sleep", "threads"),
-        ("count", "serial"),
-        ("count", "threads"),
-    }
+    assert records and {r["status"] for r in records} == {"ok"}
+    assert ("sleep", "serial") in {(r["workload"], r["model"]) for r in records}
+    assert all(r["seconds"] > 0 and len(r["times"]) == 200 for r in records)
+    assert main(["report", str(out)]) == 0
 
 
 EVERY_COMMAND = [
@@ -428,7 +433,7 @@ def test_output_write_error_warns_once_and_keeps_measuring(
 ) -> None:
     """A full disk after the first record: one warning, every cell measured, the table printed,
     the file keeps the first record, exit 1."""
-    from gilcompare import validate
+    from gilcompare.report import validate
 
     real = validate.write_file
     calls = []

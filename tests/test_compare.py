@@ -1,4 +1,4 @@
-"""Tests for gilcompare.compare: builds named as asked, rounds alternating, an A/A row."""
+"""Tests for gilcompare.measure.compare: builds named as asked, rounds alternating, an A/A row."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from gilcompare import compare
 from gilcompare.cli import main
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import Interpreter, discover
-from gilcompare.measure import Cell
+from gilcompare.measure import compare
+from gilcompare.measure.cells import Cell
 
 HERE = Interpreter(".".join(map(str, sys.version_info[:3])), False, sys.executable)
 FREE = Interpreter("3.14.7", True, "/opt/python3.14t")

@@ -1,11 +1,12 @@
-"""Tests for gilcompare.engine: the one estimator behind every speedup."""
+"""Tests for gilcompare.measure.engine: the one estimator behind every speedup."""
 
 from __future__ import annotations
 
 import pytest
 
-from gilcompare import engine, suite
-from gilcompare.measure import Cell, measure
+from gilcompare.asv import grids
+from gilcompare.measure import engine
+from gilcompare.measure.cells import Cell, measure
 
 
 def test_speedup_is_the_median_of_paired_ratios() -> None:
@@ -45,19 +46,20 @@ def test_ideal() -> None:
 
 
 def test_cli_and_asv_grid_give_the_same_speedup_on_the_same_timings() -> None:
-    """`gilcompare run` (measure) and the asv grids (suite) estimate with one function."""
+    """`gilcompare run` (measure) and the asv grids (gilcompare.asv.grids) estimate with one
+    function."""
     result = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
     assert result.status == "ok" and result.rounds == 3
     assert result.estimator == engine.ESTIMATOR
-    cell = suite.GridCell("count", "threads", 2, ideal=result.ideal)
+    cell = grids.GridResult("count", "threads", 2, ideal=result.ideal)
     cell.serial_times, cell.times = list(result.serial_times), list(result.times)
-    suite._speedup(cell)
+    grids._speedup(cell)
     assert cell.speedup == round(result.speedup, 4)
     assert result.speedup == engine.speedup(result.serial_times, result.times)
     # and not the old ratio of medians, which these skewed timings tell apart
-    skewed = suite.GridCell("count", "threads", 2, ideal=2)
+    skewed = grids.GridResult("count", "threads", 2, ideal=2)
     skewed.serial_times, skewed.times = [2.0, 3.0, 9.0], [1.0, 4.0, 1.0]
-    suite._speedup(skewed)
+    grids._speedup(skewed)
     assert skewed.speedup == 2.0  # the ratio of medians would say 3.0
 
 

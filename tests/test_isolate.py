@@ -1,4 +1,5 @@
-"""Tests for gilcompare.isolate: a measuring child never outlives its parent or its deadline."""
+"""Tests for gilcompare.measure.isolate: a measuring child never outlives its parent or its
+deadline."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _wait_for_workers(cli, count: int, timeout: float = 60) -> None:  # type: ig
     while time.monotonic() < end:
         procs = cli.survivors()
         if len(procs) >= count and any(
-            "gilcompare.isolate" in " ".join(p.cmdline()) for p in procs if p.is_running()
+            "gilcompare.measure.isolate" in " ".join(p.cmdline()) for p in procs if p.is_running()
         ):
             return
         time.sleep(0.05)
@@ -88,7 +89,7 @@ def test_child_keeps_its_own_deadline(tmp_path: Path) -> None:
     run.mkdir()
     watch, lifeline = os.pipe()
     spec = {
-        "target": "gilcompare.workloads:fault_hang",
+        "target": "gilcompare.workloads.faults:fault_hang",
         "kwargs": {"size": 1},
         "watch_fd": watch,
         "deadline": 1.0,
@@ -110,7 +111,7 @@ def test_child_keeps_its_own_deadline(tmp_path: Path) -> None:
 
 def _start_child(run: Path, watch: int) -> subprocess.Popen[bytes]:
     """The measuring child on run/call.json, watching the pipe end ``watch``."""
-    argv = [sys.executable, "-m", "gilcompare.isolate", str(run / "call.json")]
+    argv = [sys.executable, "-m", "gilcompare.measure.isolate", str(run / "call.json")]
     return subprocess.Popen(
         [*argv, str(run / "result.json")],
         env=dict(os.environ, TMPDIR=str(run)),
@@ -125,7 +126,7 @@ def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
     run.mkdir()
     watch, lifeline = os.pipe()
     spec = {
-        "target": "gilcompare.workloads:fault_hang",
+        "target": "gilcompare.workloads.faults:fault_hang",
         "kwargs": {"size": 1},
         "watch_fd": watch,
         "deadline": 600.0,

@@ -1,5 +1,5 @@
-"""Tests for gilcompare.libraries: joblib, dask.distributed, multiprocessing.Pool and a worker
-per task behave like every other model, and a dask cluster we did not start stays up."""
+"""Tests for gilcompare.models.libraries: joblib, dask.distributed, multiprocessing.Pool and a
+worker per task behave like every other model, and a dask cluster we did not start stays up."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from gilcompare import libraries
-from gilcompare.measure import checksum, plan
-from gilcompare.models import DEPLOYED_MODELS, get_model
+from gilcompare.measure.cells import checksum, plan
+from gilcompare.models import DEPLOYED_MODELS, get_model, libraries
 from gilcompare.workloads import get_workload
 
 needs_dask = pytest.mark.skipif(
@@ -132,8 +131,8 @@ def test_a_failing_task_is_one_error_and_nothing_is_left(model: str, no_orphans:
 
 def test_deployed_models_are_measured_only_when_named() -> None:
     """The default grid of `gilcompare run` and the probes stays the executors' one."""
-    from gilcompare import probes
+    from gilcompare.cli import probe
     from gilcompare.models import STANDARD_MODELS
 
     assert not set(DEPLOYED_MODELS) & set(STANDARD_MODELS)
-    assert not set(DEPLOYED_MODELS) & set(probes.DEFAULT_MODELS)
+    assert not set(DEPLOYED_MODELS) & set(probe.DEFAULT_MODELS)

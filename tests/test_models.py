@@ -8,9 +8,9 @@ import sysconfig
 
 import pytest
 
-from gilcompare.measure import checksum, plan
+from gilcompare.measure.cells import checksum, plan
+from gilcompare.measure.services import local_peers
 from gilcompare.models import MODELS, available_models, get_model, worker_info
-from gilcompare.services import local_peers
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
 
 

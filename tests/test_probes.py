@@ -1,4 +1,4 @@
-"""Tests for gilcompare.probes, with what it runs: probe_measure, probe_workers and echo."""
+"""Tests for gilcompare.probes (every probe, echo and the workers) and `gilcompare probe`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from typing import Any, NoReturn
 import psutil
 import pytest
 
-from gilcompare import probe_measure, probes
-from gilcompare.echo import EchoServer, percentile, run_client
+from gilcompare.cli import probe as probe_cli
+from gilcompare.cli.options import parse_bytes
 from gilcompare.errors import UsageError
 from gilcompare.models import get_model
+from gilcompare.probes import latency, start, transfer
+from gilcompare.probes.echo import EchoServer, percentile, run_client
+from gilcompare.settings import STOP_CAP_S
 
 TINY = ["--repeat", "1"]
 SUBINTERPRETERS = get_model("subinterpreters").unavailable()
@@ -43,7 +46,7 @@ def run(*argv: str) -> int:
     """Parse and run ``gilcompare probe ...`` the way gilcompare.cli does."""
     parser = _Parser(prog="gilcompare")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    probes.register(sub)
+    probe_cli.register(sub)
     try:
         args = parser.parse_args(["probe", *argv])
         return int(args.func(args))
@@ -79,7 +82,7 @@ def test_percentile() -> None:
 def test_latency_restores_switch_interval() -> None:
     """The latency probe sets the switch interval for its run and restores it afterwards."""
     before = sys.getswitchinterval()
-    out = probe_measure.measure_latency("none", 0, 0.5, repeat=1, pings=5)
+    out = latency.measure_latency("none", 0, 0.5, repeat=1, pings=5)
     assert out["switch_interval_ms"] == pytest.approx(0.5)
     assert sys.getswitchinterval() == before
     assert len(out["rounds"]) == 1 and out["rounds"][0]["p99"] >= out["rounds"][0]["p50"] > 0
@@ -111,7 +114,7 @@ def test_stop_fields(capsys: pytest.CaptureFixture[str], model: str, method: str
     )
     assert (r["probe"], r["model"], r["workers"], r["method"]) == ("stop", model, 2, method)
     assert r["status"] == "ok" and r["alive_after_join"] == 2
-    assert r["check_ms"] > 0 and 0 <= r["stop_ms"] < probe_measure.STOP_CAP_S * 1000
+    assert r["check_ms"] > 0 and 0 <= r["stop_ms"] < STOP_CAP_S * 1000
 
 
 @pytest.mark.parametrize("model", ["threads", "processes-fork", "asyncio"])
@@ -162,9 +165,9 @@ def test_transfer_subinterpreters(capsys: pytest.CaptureFixture[str]) -> None:
     status = {(r["method"], r["payload_type"]): r["status"] for r in recs}
     assert status == {
         ("pickle", "bytes"): "ok",
-        ("pickle", "numpy"): "n/a",
+        ("pickle", "numpy"): "skipped",
         ("shared_memory", "bytes"): "ok",
-        ("shared_memory", "numpy"): "n/a",
+        ("shared_memory", "numpy"): "skipped",
     }
 
 
@@ -200,26 +203,26 @@ def test_bad_input_is_one_line_and_exit_2(
 
 def test_payload_sizes() -> None:
     """Payload sizes take plain bytes or binary K/M/G suffixes."""
-    assert probes.parse_bytes("--payload", "65536") == 65536
-    assert probes.parse_bytes("--payload", "64KiB") == 65536
-    assert probes.parse_bytes("--payload", "64M") == 64 * 2**20
-    assert probes.parse_bytes("--payload", "1 GiB") == 2**30
+    assert parse_bytes("--payload", "65536") == 65536
+    assert parse_bytes("--payload", "64KiB") == 65536
+    assert parse_bytes("--payload", "64M") == 64 * 2**20
+    assert parse_bytes("--payload", "1 GiB") == 2**30
     with pytest.raises(UsageError, match="greater than 0"):
-        probes.parse_bytes("--payload", "1.5MiB")
+        parse_bytes("--payload", "1.5MiB")
 
 
 def test_not_applicable_is_reported_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
-    """Combinations a model cannot do are n/a rows with the reason, and the exit status is 0."""
+    """Combinations a model cannot do are skipped rows with the reason, and the exit status is 0."""
     assert run("stop", "--model", "threads,serial", "--method", "terminate,cancel") == 0
     out = capsys.readouterr().out
     assert "threads cannot be killed" in out and "only asyncio tasks can be cancelled" in out
     assert "serial runs every task inline" in out and "Traceback" not in out
-    rec = probes.probe_transfer("processes-fork", 1, "shared", 1024, repeat=1)
-    assert rec.status == "n/a" and "share no objects" in rec.reason
-    assert probes.probe_start("serial", 1, repeat=1).status == "n/a"
+    rec = transfer.probe_transfer("processes-fork", 1, "shared", 1024, repeat=1)
+    assert rec.status == "skipped" and "share no objects" in rec.reason
+    assert start.probe_start("serial", 1, repeat=1).status == "skipped"
     if SUBINTERPRETERS is not None:
-        rec = probes.probe_latency("subinterpreters", 1, repeat=1)
-        assert rec.status == "n/a" and rec.reason == SUBINTERPRETERS
+        rec = latency.probe_latency("subinterpreters", 1, repeat=1)
+        assert rec.status == "skipped" and rec.reason == SUBINTERPRETERS
 
 
 def test_failure_is_one_line_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:

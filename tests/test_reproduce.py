@@ -9,6 +9,8 @@ import sysconfig
 import pytest
 
 from gilcompare import cli, reproduce
+from gilcompare.reproduce import measurements
+from gilcompare.settings import CLAIM_SEED_ITERATIONS
 
 TINY = 0.02  # of every work size: enough to run each measurement, not to trust its numbers
 
@@ -60,7 +62,7 @@ def test_json_has_the_claim_beside_our_number(capsys: pytest.CaptureFixture[str]
     assert conditions["workers"] == 2 and conditions["scaling"] == "weak"
     assert conditions["python"] == ".".join(map(str, sys.version_info[:3]))
     assert conditions["free_threaded"] == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-    assert conditions["iterations_per_worker"] < reproduce.SEED_ITERATIONS
+    assert conditions["iterations_per_worker"] < CLAIM_SEED_ITERATIONS
     assert 0 < conditions["capacity"] <= 2.5 and conditions["load_1min"] >= 0
     if row["holds"] is None:  # a busy machine: the verdict says why there is none
         assert conditions["capacity"] < 1.6 and "inconclusive" in row["ours"]
@@ -89,7 +91,7 @@ def test_failed_measurement_is_a_row_not_a_crash() -> None:
 def test_busy_machine_makes_a_parallel_claim_inconclusive() -> None:
     """A miss on a machine that gave two processes less than the bound is no verdict."""
     busy, idle = {"capacity": 1.1}, {"capacity": 1.95}
-    assert reproduce._judge(False, 1.6, busy)[0] is None
-    assert "only 1.10×" in reproduce._judge(False, 1.6, busy)[1]
-    assert reproduce._judge(False, 1.6, idle) == (False, "")
-    assert reproduce._judge(True, 1.6, busy) == (True, "")
+    assert measurements._judge(False, 1.6, busy)[0] is None
+    assert "only 1.10×" in measurements._judge(False, 1.6, busy)[1]
+    assert measurements._judge(False, 1.6, idle) == (False, "")
+    assert measurements._judge(True, 1.6, busy) == (True, "")

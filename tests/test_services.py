@@ -1,4 +1,4 @@
-"""Tests for gilcompare.services: loopback only, cleaned up, real data."""
+"""Tests for gilcompare.measure.services: loopback only, cleaned up, real data."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import urllib.request
 import psutil
 import pytest
 
-from gilcompare import services
-from gilcompare.workloads import HTTP_URL_ENV, SQLITE_PATH_ENV, SQLITE_ROWS, WORKDIR_ENV
+from gilcompare.measure import services
+from gilcompare.workloads.io_bound import HTTP_URL_ENV, SQLITE_PATH_ENV, SQLITE_ROWS, WORKDIR_ENV
 
 
 def test_http_server_binds_loopback_and_stops(no_orphans: None) -> None:

@@ -1,4 +1,4 @@
-"""Tests for gilcompare.validate: targets refused before measuring, writes that replace only
+"""Tests for gilcompare.report.validate: targets refused before measuring, writes that replace only
 regular files, and `report` records that never crash the reader."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gilcompare import validate
 from gilcompare.cli import main
 from gilcompare.errors import UsageError
+from gilcompare.report import validate
 
 # ------------------------------------------------------------------------------ targets
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gilcompare import workloads
-from gilcompare.services import local_peers
-from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS, get_workload
+from gilcompare.measure.services import local_peers
+from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS, get_workload, shared
+from gilcompare.workloads.cpu import COUNT_PER_UNIT
+from gilcompare.workloads.io_bound import HTTP_URL_ENV
 
 
 def test_count_is_the_seed_loop() -> None:
     """count(size) sums range(size * COUNT_PER_UNIT), like the blog's loop."""
-    n = 2 * workloads.COUNT_PER_UNIT
+    n = 2 * COUNT_PER_UNIT
     assert workloads.count(2) == n * (n - 1) // 2
 
 
@@ -27,7 +29,7 @@ def test_every_workload_is_deterministic(name: str) -> None:
     with local_peers({w.service} if w.service else set()):
         assert w.fn(1) == w.fn(1)
         assert w.gil in ("holds", "releases", "waits")
-        assert w.fn.__module__ == "gilcompare.workloads"  # importable by spawned workers
+        assert w.fn.__module__.startswith("gilcompare.workloads.")  # importable by spawned workers
 
 
 @pytest.mark.parametrize("name", ["sleep", "http"])
@@ -55,7 +57,7 @@ def test_unknown_workload_names_choices() -> None:
 
 def test_service_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Running an I/O workload without its peer says what is missing."""
-    monkeypatch.delenv(workloads.HTTP_URL_ENV, raising=False)
+    monkeypatch.delenv(HTTP_URL_ENV, raising=False)
     with pytest.raises(RuntimeError, match="needs its local peer"):
         workloads.http_get(1)
 
@@ -76,7 +78,7 @@ SHARED_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")
 def test_shared_workload_checksum_is_the_same_under_every_model(name: str) -> None:
     """Each shared-object workload gives the serial checksum on 2 threads, processes,
     subinterpreters and asyncio, whatever state the other workers left behind."""
-    from gilcompare.measure import checksum
+    from gilcompare.measure.cells import checksum
     from gilcompare.models import get_model
 
     w = get_workload(name)
@@ -107,11 +109,15 @@ def test_shared_workloads_are_registered_apart_from_the_defaults() -> None:
     ]
     for name in workloads.SHARED_WORKLOADS:
         w = WORKLOADS[name]
-        assert (w.gil, w.kind, w.fn.__module__) == ("holds", "shared", "gilcompare.workloads")
+        assert (w.gil, w.kind, w.fn.__module__) == (
+            "holds",
+            "shared",
+            "gilcompare.workloads.shared",
+        )
         assert name not in DEFAULT_WORKLOADS
 
 
 def test_shared_attr_write_leaves_the_instance_written() -> None:
     """shared_attr_write really writes the shared instance (its last value is the loop's)."""
     workloads.shared_attr_write(1)
-    assert workloads._SHARED.last == workloads.SHARED_ATTR_WRITE_PER_UNIT - 1
+    assert shared._SHARED.last == shared.SHARED_ATTR_WRITE_PER_UNIT - 1

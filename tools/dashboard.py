@@ -1,7 +1,7 @@
 """Build the scaling dashboard: one self-contained page answering "which model, how far does it
 scale, on my Python" from the committed asv results.
 
-Reads ``results/<machine>/*.json`` through gilcompare.asvresults, keeps each Python build's
+Reads ``results/<machine>/*.json`` through gilcompare.asv.results, keeps each Python build's
 latest results file per machine, and writes ``<html>/dashboard/index.html`` with the numbers
 embedded as JSON, drawn by plain JavaScript and inline SVG (no CDN: it opens offline and from
 file://). Every number names the asv benchmark it came from and links to asv's graph of it.
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gilcompare import asvresults
+from gilcompare.asv import results as asvresults
 from gilcompare.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent

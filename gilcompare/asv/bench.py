@@ -1,0 +1,137 @@
+"""The asv benchmark classes every family module in benchmarks/ subclasses.
+
+A family module (cpu, native, io_bound, locks_alloc) only says which workloads its classes
+take, through ``params``; what a benchmark does is written once, here, over gilcompare.asv.
+
+asv finds benchmarks by the names of a class's methods, inherited ones included, and reads
+its attributes (``repeat``, ``timeout``, ``version`` ...) through inheritance too. One thing
+cannot be inherited: asv keys a ``setup_cache`` by the module and line that define it, so
+classes sharing one inherited ``setup_cache`` would share one cache. Each family's Scaling
+and Gil therefore define a one-line ``setup_cache`` that calls ``measure``.
+
+``version`` is explicit: results stay comparable across edits of this code and change only
+when what is measured does (the workloads' units or the asv profile, gilcompare.asv.VERSION).
+
+``time_tasks`` times one run of a workload's task list; the name is asv's key for the results
+in results/ and on the site, so it stays.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from gilcompare.asv import grids, machine, pools
+from gilcompare.asv.suite import VERSION
+from gilcompare.settings import DEFAULT_ROUNDS, TIMING
+
+PARAM_NAMES = ["workload", "model", "workers"]
+
+
+class Benchmark:
+    """asv's timing attributes and version, the same for every benchmark of the suite."""
+
+    repeat, number, rounds, warmup_time, min_run_count, timeout = TIMING
+    version = VERSION
+
+
+class Serial(Benchmark):
+    """The baseline: each workload's task list run serially, so speedups are derivable."""
+
+    param_names = ["workload"]
+
+    def setup(self, workload: str) -> None:
+        self.pool = pools.WarmPool(workload, "serial", 1)
+        self.pool.start()
+
+    def time_tasks(self, workload: str) -> None:
+        self.pool.run()
+
+    def teardown(self, workload: str) -> None:
+        self.pool.close()
+
+
+class Warm(Benchmark):
+    """The task list on warm workers (started and warmed in setup, untimed)."""
+
+    param_names = PARAM_NAMES
+
+    def setup(self, workload: str, model: str, workers: int) -> None:
+        self.pool = pools.WarmPool(workload, model, workers)
+        self.pool.start()
+
+    def time_tasks(self, workload: str, model: str, workers: int) -> None:
+        self.pool.run()
+
+    def teardown(self, workload: str, model: str, workers: int) -> None:
+        self.pool.close()
+
+
+class Cold(Benchmark):
+    """The task list in a fresh interpreter: start the workers, run, shut down, all timed."""
+
+    param_names = PARAM_NAMES
+
+    def setup(self, workload: str, model: str, workers: int) -> None:
+        self.cold = pools.ColdRun(workload, model, workers)
+        self.cold.start()
+
+    def timeraw_start_run_stop(self, workload: str, model: str, workers: int) -> tuple[str, str]:
+        return self.cold.code()
+
+    def teardown(self, workload: str, model: str, workers: int) -> None:
+        self.cold.close()
+
+
+class _FromGrid(Benchmark):
+    """Tracks that read one cell of a grid measured once per class in ``setup_cache``."""
+
+    param_names = PARAM_NAMES
+    params: ClassVar[list[list[object]]]
+
+    def measure(self) -> grids.Grid:
+        """The grid of every parameter set (a subclass's ``setup_cache`` returns it)."""
+        raise NotImplementedError
+
+    def setup(self, grid: grids.Grid, workload: str, model: str, workers: int) -> None:
+        self.cell = grid.cell(workload, model, workers)
+
+
+class Scaling(_FromGrid):
+    """Speedup over serial and efficiency, from serial and model timed alternately."""
+
+    # a cell's speedup is the median of one ratio per round (GILCOMPARE_ROUNDS overrides)
+    grid_rounds: ClassVar[int] = DEFAULT_ROUNDS
+
+    def measure(self) -> grids.Grid:
+        return grids.scaling_grid(*self.params, rounds=self.grid_rounds)
+
+    def track_speedup(self, grid: grids.Grid, workload: str, model: str, workers: int) -> float:
+        return self.cell.speedup
+
+    track_speedup.unit = "speedup"
+
+    def track_efficiency(self, grid: grids.Grid, workload: str, model: str, workers: int) -> float:
+        return self.cell.efficiency
+
+    track_efficiency.unit = "efficiency"
+
+
+class Gil(_FromGrid):
+    """Whether the GIL is enabled (1) or not (0) in a thread, a process and a subinterpreter."""
+
+    def measure(self) -> grids.Grid:
+        return grids.gil_grid(*self.params)
+
+    def track_gil_enabled(self, grid: grids.Grid, workload: str, model: str, workers: int) -> int:
+        return int(self.cell.gil_enabled)
+
+    track_gil_enabled.unit = "gil enabled"
+
+
+class Machine(Benchmark):
+    """What the machine gave this run: read every parallel speedup against it."""
+
+    def track_parallel_capacity(self) -> float:
+        return machine.parallel_capacity()
+
+    track_parallel_capacity.unit = "speedup"

@@ -1,0 +1,165 @@
+"""Grids of cells measured once per asv class in ``setup_cache``: speedups and GIL status.
+
+The speedup and efficiency tracks read one grid per class that times each cell once for both;
+the GIL tracks one that only starts pools, of the three kinds of worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gilcompare.asv.pools import serial_results, services_of, verify
+from gilcompare.asv.suite import CONTROL, scaling_rounds
+from gilcompare.measure import engine
+from gilcompare.measure.cells import ideal_speedup, plan
+from gilcompare.measure.services import local_peers
+from gilcompare.models import get_model
+from gilcompare.settings import ASV_PROFILE, ASV_SCALING, DEFAULT_ROUNDS
+from gilcompare.workloads import get_workload
+
+
+@dataclass
+class GridResult:
+    """One cell of a grid: what a model's workers showed on a workload, against serial."""
+
+    workload: str
+    model: str
+    workers: int
+    status: str = "ok"  # ok | skipped | failed
+    reason: str = ""
+    gil_enabled: bool | None = None  # as seen inside the workers
+    serial_times: list[float] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    speedup: float | None = None  # median over rounds of serial time / model time
+    efficiency: float | None = None  # speedup / ideal
+    ideal: int | None = None  # workers for waiting work, else min(workers, usable CPUs)
+
+
+@dataclass
+class Grid:
+    """The cells one asv ``setup_cache`` measured, looked up by the benchmarks' setup."""
+
+    cells: dict[str, GridResult] = field(default_factory=dict)
+
+    def add(self, cell: GridResult) -> None:
+        self.cells[f"{cell.workload}/{cell.model}/{cell.workers}"] = cell
+
+    def cell(self, workload: str, model: str, workers: int) -> GridResult:
+        """The cell: NotImplementedError when skipped (asv's skip), RuntimeError when failed."""
+        c = self.cells[f"{workload}/{model}/{workers}"]
+        if c.status == "skipped":
+            raise NotImplementedError(c.reason)
+        if c.status != "ok":
+            raise RuntimeError(f"{workload} on {model} with {workers} workers failed: {c.reason}")
+        return c
+
+
+def observe_gil(workload: str, model: str, workers: int) -> GridResult:
+    """Start and warm a model on a workload, and record whether its workers run with a GIL."""
+    w = get_workload(workload)
+    cell = GridResult(workload, model, workers)
+    with local_peers(services_of(w)), get_model(model).start(workers) as pool:
+        cell.gil_enabled = engine.gil_in_workers(pool.warm(w))
+    return cell
+
+
+def visit(cell: GridResult, round_: int) -> None:
+    """One round of a cell: start and warm its workers, then time the model and serial once
+    each on the same task list, back to back (the order alternates with the round).
+
+    The results of both must equal serial ones computed beforehand: a fast wrong answer
+    fails the cell instead of being timed.
+    """
+    w = get_workload(cell.workload)
+    sizes = plan(w, ASV_SCALING, cell.workers, ASV_PROFILE)
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(get_model(cell.model).start(cell.workers))
+        cell.gil_enabled = engine.gil_in_workers(pool.warm(w))
+        # computed (once per process) and run inline after the model's workers started, so
+        # fork workers inherit no open connection; the serial results already warmed serial
+        expected = serial_results(w, sizes)
+        serial = stack.enter_context(get_model("serial").start(1))
+        pairs = [(pool, cell.times, cell.model), (serial, cell.serial_times, "serial")]
+        for runner, times, name in pairs if engine.candidate_first(round_) else pairs[::-1]:
+            t0 = time.perf_counter()
+            out = runner.run_workload(w, sizes)
+            times.append(time.perf_counter() - t0)
+            verify(out, expected, w, name)
+
+
+def _speedup(cell: GridResult) -> None:
+    """Speedup: the median over rounds of serial time / model time, each pair timed back to
+    back; efficiency: speedup / ideal."""
+    if cell.status != "ok":  # a failed round leaves its timings unpaired
+        return
+    speedup = engine.speedup(cell.serial_times, cell.times)
+    if cell.ideal and speedup is not None:
+        cell.speedup = round(speedup, 4)
+        cell.efficiency = round(speedup / cell.ideal, 4)
+
+
+def scaling_grid(
+    workloads: Iterable[str],
+    models: Iterable[str],
+    workers: Iterable[int],
+    rounds: int = DEFAULT_ROUNDS,
+) -> Grid:
+    """Speedup and efficiency of every cell (asv setup_cache of the Scaling benchmarks).
+
+    The cells take turns: in each of ``rounds`` rounds every cell gets one ``visit`` (a new
+    warm pool, one model run and one serial run). On a shared machine a core can go missing
+    for seconds at a time; taking turns spreads each cell's runs over the whole grid, so such
+    seconds spoil one round of a few cells rather than every round of one cell, and the
+    median over rounds sees past them. One failing cell does not sink the rest.
+
+    A ``serial`` model among ``models`` is the A/A control: serial against serial, ideal 1,
+    so its speedup shows how far this run's noise alone moves a ratio.
+    """
+    workloads, models, workers = list(workloads), list(models), list(workers)
+    grid = Grid()
+    for workload in workloads:
+        w = get_workload(workload)
+        for model in models:
+            reason = get_model(model).cannot_run(w)
+            for n in workers:
+                ideal = 1 if model == CONTROL else ideal_speedup(w, n)
+                cell = GridResult(workload, model, n, ideal=ideal)
+                if reason is not None:
+                    cell.status, cell.reason = "skipped", reason
+                grid.add(cell)
+    services = set().union(*(services_of(get_workload(name)) for name in workloads))
+    with local_peers(services):
+        for round_ in range(scaling_rounds(default=rounds)):
+            for cell in grid.cells.values():
+                if cell.status != "ok":
+                    continue
+                try:
+                    visit(cell, round_)
+                except Exception as exc:
+                    cell.status, cell.reason = "failed", f"{type(exc).__name__}: {exc}"
+    for cell in grid.cells.values():
+        _speedup(cell)
+    return grid
+
+
+def gil_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
+    """The GIL status in every cell's workers (asv setup_cache of the Gil benchmarks).
+    One failing cell does not sink the rest."""
+    grid = Grid()
+    for workload in workloads:
+        for model in models:
+            reason = get_model(model).cannot_run(get_workload(workload))
+            for n in workers:
+                if reason is not None:
+                    grid.add(GridResult(workload, model, n, "skipped", reason))
+                    continue
+                try:
+                    grid.add(observe_gil(workload, model, n))
+                except Exception as exc:
+                    grid.add(
+                        GridResult(workload, model, n, "failed", f"{type(exc).__name__}: {exc}")
+                    )
+    return grid

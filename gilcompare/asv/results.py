@@ -1,0 +1,156 @@
+"""Reading the asv suite's committed results: each Python's speedups from one run, side by side.
+
+asv stores one JSON file per commit and environment under ``results/<machine>/``; the site
+plots them, and this module puts one commit's ``Scaling`` speedups in a table with a column
+per Python (and per ``PYTHON_GIL`` setting), beside the machine's parallel capacity measured
+in the same run. Bad input (a missing folder, an unknown machine or commit, a corrupt file)
+raises ``UsageError`` naming the valid choices.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gilcompare.errors import UsageError
+from gilcompare.report import validate
+
+SPEEDUP_SUFFIX = ".Scaling.track_speedup"
+CAPACITY = "cpu.Machine.track_parallel_capacity"
+
+
+@dataclass
+class Run:
+    """One commit's results on one machine: a parsed file per environment."""
+
+    machine: str
+    commit: str
+    date: dt.datetime  # the commit's date, which asv records and orders runs by
+    environments: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    """One asv results file, checked field by field (gilcompare.report.validate)."""
+    expected = "expected a file `asv run` writes"
+    data = validate.read_json(str(path), "asv results file", expected, allow_nan=True)
+    return validate.asv_results(data, str(path), SPEEDUP_SUFFIX)
+
+
+def machines(results_dir: Path) -> list[str]:
+    """The machines with results in ``results_dir`` (folders holding a machine.json)."""
+    if not results_dir.is_dir():
+        raise UsageError(f"no asv results folder at {results_dir}: run `nox -s bench` first")
+    return sorted(p.parent.name for p in results_dir.glob("*/machine.json"))
+
+
+def runs(results_dir: Path, machine: str | None = None) -> list[Run]:
+    """Every commit measured on ``machine`` (the only one when None), oldest first."""
+    found = machines(results_dir)
+    if not found:
+        raise UsageError(f"no machine has results in {results_dir}: run `nox -s bench` first")
+    if machine is None:
+        if len(found) > 1:
+            raise UsageError(f"results from several machines: choose --machine {'|'.join(found)}")
+        machine = found[0]
+    elif machine not in found:
+        raise UsageError(f"unknown machine {machine!r}: choose from {', '.join(found)}")
+    by_commit: dict[str, Run] = {}
+    for path in sorted((results_dir / machine).glob("*.json")):
+        if path.name == "machine.json":
+            continue
+        data = _load(path)
+        stamp = dt.datetime.fromtimestamp(data.get("date", 0) / 1000, tz=dt.timezone.utc)
+        run = by_commit.setdefault(data["commit_hash"], Run(machine, data["commit_hash"], stamp))
+        run.date = max(run.date, stamp)
+        run.environments.append(data)
+    return sorted(by_commit.values(), key=lambda r: r.date)
+
+
+def pick_run(results_dir: Path, machine: str | None = None, commit: str | None = None) -> Run:
+    """The latest run, or the one whose commit starts with ``commit``."""
+    every = runs(results_dir, machine)
+    if not every:
+        raise UsageError(f"no results in {results_dir}: run `nox -s bench` first")
+    if commit is None:
+        return every[-1]
+    match = [r for r in every if r.commit.startswith(commit)]
+    if len(match) != 1:
+        listed = ", ".join(f"{r.commit[:8]} ({r.date:%Y-%m-%d})" for r in every)
+        raise UsageError(f"no single run for commit {commit!r}: choose from {listed}")
+    return match[0]
+
+
+def cpus(run: Run) -> int | None:
+    """The CPUs asv recorded for the run's machine (None when it did not say)."""
+    for data in run.environments:
+        text = str((data.get("params") or {}).get("num_cpu", ""))
+        if text.isdigit() and int(text) > 0:
+            return int(text)
+    return None
+
+
+def _environment(data: dict[str, Any]) -> str:
+    """A column name: the Python build (3.14t), a free-threaded build run with PYTHON_GIL=1
+    as its twin (3.14t+gil), and any other environment variables of the matrix."""
+    env = dict(data.get("env_vars") or {})
+    python = str(data["python"])
+    if env.pop("PYTHON_GIL", "") == "1":
+        python += "+gil"
+    extra = " ".join(f"{k}={v}" for k, v in sorted(env.items()) if v)
+    return f"{python} {extra}".strip()
+
+
+def _cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | None]:
+    """A benchmark's value for every parameter combination (None: skipped or failed)."""
+    entry = data["results"].get(name)
+    if entry is None:
+        return {}
+    columns = data["result_columns"]
+    values = entry[columns.index("result")] or []
+    params = entry[columns.index("params")] if "params" in columns else []
+    combos = list(itertools.product(*[[ast.literal_eval(v) for v in p] for p in params]))
+    out = {}
+    for combo, value in zip(combos or [()], values):
+        ok = isinstance(value, (int, float)) and not math.isnan(value)
+        out[combo] = float(value) if ok else None
+    return out
+
+
+def _version_key(label: str) -> tuple[Any, ...]:
+    """Order columns by version, each GIL build before its free-threaded build and twin."""
+    head = label.split()[0]
+    found = re.match(r"(\d+)\.(\d+)(t?)(\+gil)?", head)
+    if found is None:
+        return (math.inf, head)
+    major, minor, free, twin = found.groups()
+    return (int(major), int(minor), bool(free), bool(twin), head)
+
+
+def speedup_table(run: Run, workers: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """(Python columns, rows): each Scaling cell's speedup at ``workers`` for every Python,
+    then the machine's parallel capacity measured in the same run."""
+    columns: list[str] = []
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    capacity: dict[str, Any] = {"workload": "machine", "model": "capacity (2.0 = two cores)"}
+    seen_workers: set[int] = set()
+    for data in run.environments:
+        column = _environment(data)
+        columns.append(column)
+        for name in sorted(n for n in data["results"] if n.endswith(SPEEDUP_SUFFIX)):
+            for (workload, model, n), value in _cells(data, name).items():
+                seen_workers.add(n)
+                if n == workers:
+                    row = rows.setdefault((workload, model), {"workload": workload, "model": model})
+                    row[column] = value
+        capacity[column] = _cells(data, CAPACITY).get(())
+    if seen_workers and workers not in seen_workers:
+        counts = ", ".join(map(str, sorted(seen_workers)))
+        raise UsageError(f"no speedups at {workers} workers in this run: choose from {counts}")
+    columns.sort(key=_version_key)
+    return columns, [*rows.values(), capacity]

@@ -1,0 +1,135 @@
+"""The asv suite's composition: which models and worker counts each kind of benchmark takes.
+
+asv imports benchmarks/ through an import hook, so a spawned or forkserver worker can import
+``gilcompare`` but never ``benchmarks.*``: everything a benchmark runs lives in this package
+(pools: warm pools and cold runs; grids: the scaling and GIL grids; machine: the parallel
+capacity; bench: the classes), and the files in benchmarks/ only declare parameters.
+Nothing here does any work when imported: benchmarks/ asks ``worker_parameters()`` for the
+worker counts when asv imports it.
+
+The budget: ``nox -s bench`` must finish within 10 minutes per interpreter, creating the
+environment included. asv runs every parameter set in a fresh process (about 0.25 s before any
+work) and re-runs ``setup`` before every sample, so each sample pays for a new pool. What keeps
+the suite inside the budget, and so what its results mean:
+
+* the ``asv`` profile (gilcompare.settings): 8 tasks of 30 units (about 30 ms each), so
+  dispatch stays small beside the work;
+* one round of three samples and no warm-up runs (setup has warmed every worker);
+* the headline workloads run one model of each kind (threads, fork processes,
+  subinterpreters, asyncio) at every worker count; the other workloads run every model at one
+  worker count (2, the reference machine's cores), except ``processes-spawn``: warm, its
+  workers run tasks as fork's and forkserver's do, and what sets it apart, starting them, is
+  what the cold benchmarks time (every model, at that one worker count);
+* the speedup and efficiency tracks read one ``setup_cache`` per class that times each cell
+  once for both; the GIL tracks one that only starts pools, of the three kinds of worker.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from gilcompare.models import STANDARD_MODELS
+from gilcompare.settings import (
+    ASV_PROFILE,
+    DEFAULT_ROUNDS,
+    DEFAULT_WORKERS,
+    SPOT_WORKERS_COUNT,
+    get_profile,
+)
+from gilcompare.workloads import UNITS_VERSION
+
+WORKERS_ENV = "GILCOMPARE_WORKERS"  # recorded with every result (conditions.RELEVANT_ENV)
+ROUNDS_ENV = "GILCOMPARE_ROUNDS"  # rounds of every scaling grid; nox -s bench_quick sets 1
+
+
+def _version() -> str:
+    """asv's benchmark version: what a result measured, not the code that measured it."""
+    p = get_profile(ASV_PROFILE)
+    return f"units{UNITS_VERSION}-{p.name}-{p.task_units}x{p.tasks}-wait{p.wait_tasks}"
+
+
+VERSION = _version()  # results with another version are not compared with these
+
+# the models each kind of benchmark compares (the module docstring says why these)
+GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one of each kind
+# the A/A control: serial timed against serial in the same rounds as the other cells. Its
+# speedup should be 1.0; how far it strays is the noise floor of that run on that host
+CONTROL = "serial"
+CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
+SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", "processes-spawn"))
+COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
+GIL_MODELS = ("threads", "processes-fork", "subinterpreters")  # one of each kind of worker
+# the deployed libraries' models, on the seed's loop at the spot (dask-cluster needs a cluster)
+LIBRARY_MODELS = (
+    "joblib-loky",
+    "joblib-threads",
+    "dask-processes",
+    "dask-threads",
+    "mp-pool-fork",
+    "process-per-task",
+)
+
+
+# ------------------------------------------------------------------------- worker counts
+
+
+def parse_workers(text: str) -> tuple[int, ...]:
+    """Worker counts from a comma-separated list such as ``1,2,4,8`` (sorted, unique)."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(re.fullmatch(r"[0-9]+", part) and int(part) >= 1 for part in parts):
+        raise ValueError(
+            f"{WORKERS_ENV} must be a comma-separated list of worker counts of at least 1, "
+            f"such as '1,2,4,8'; got {text!r}"
+        )
+    return tuple(sorted({int(part) for part in parts}))
+
+
+def worker_counts(environ: Mapping[str, str] | None = None) -> tuple[int, ...]:
+    """The suite's worker counts: ``GILCOMPARE_WORKERS`` when set, else 1, 2, 4, 8.
+
+    asv imports the suite to discover it, so a bad value ends that import with a one-line
+    message (SystemExit) rather than a traceback.
+    """
+    text = (os.environ if environ is None else environ).get(WORKERS_ENV, "")
+    if not text.strip():
+        return tuple(DEFAULT_WORKERS)
+    try:
+        return parse_workers(text)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+
+
+def scaling_rounds(environ: Mapping[str, str] | None = None, default: int = DEFAULT_ROUNDS) -> int:
+    """Rounds of a scaling grid: ``GILCOMPARE_ROUNDS`` when set, else the grid's default (a
+    bad value ends asv's import of the suite with a one-line message, as for the workers)."""
+    text = (os.environ if environ is None else environ).get(ROUNDS_ENV, "").strip()
+    if not text:
+        return default
+    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+        raise SystemExit(
+            f"{ROUNDS_ENV} must be a whole number of rounds of at least 1, such as '7'; "
+            f"got {text!r}"
+        )
+    return int(text)
+
+
+class WorkerParameters(NamedTuple):
+    """The worker counts the benchmarks take: every one for the grids, one at the spot."""
+
+    workers: tuple[int, ...]  # the scaling grids'
+    spot_workers: tuple[int, ...]  # the other benchmarks': SPOT_WORKERS_COUNT when it is run
+
+
+def worker_parameters(environ: Mapping[str, str] | None = None) -> WorkerParameters:
+    """What benchmarks/ declares as parameters, read from the environment when asv imports it.
+
+    A bad ``GILCOMPARE_WORKERS`` or ``GILCOMPARE_ROUNDS`` stops that import with a one-line
+    message (SystemExit), before any grid runs.
+    """
+    workers = worker_counts(environ)
+    scaling_rounds(environ)
+    spot = (SPOT_WORKERS_COUNT,) if SPOT_WORKERS_COUNT in workers else workers[:1]
+    return WorkerParameters(workers, spot)

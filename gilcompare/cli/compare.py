@@ -1,0 +1,212 @@
+"""`gilcompare compare`, `results` and `reproduce`: across Pythons, the suite's runs, the
+literature."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from gilcompare.cli.common import PROG, show_progress
+from gilcompare.cli.options import choices, positive_float, positive_int, positive_ints, split_list
+from gilcompare.errors import EXIT_FAILED, UsageError
+from gilcompare.measure.cells import Cell
+from gilcompare.models import MODELS
+from gilcompare.report import validate
+from gilcompare.report.tables import table, to_json
+from gilcompare.settings import DEFAULT_PROFILE, DEFAULT_TIMEOUT, PROFILES, SCALINGS
+from gilcompare.workloads import WORKLOADS
+
+COMPARE_COLUMNS = [
+    ("workload", "workload"),
+    ("model", "model"),
+    ("workers", "workers"),
+    ("python", "python"),
+    ("gil_enabled", "GIL in workers"),
+    ("seconds", "median s"),
+    ("relative", "time vs ref"),
+    ("speedup", "speedup"),
+    ("rounds", "rounds"),
+    ("status", "status"),
+    ("reason", "note"),
+]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from gilcompare.interpreters import discover
+    from gilcompare.measure import compare
+
+    names = split_list(args.python)
+    if not names:
+        raise UsageError("--python names the builds to compare, e.g. --python 3.14,3.14t")
+    builds = compare.resolve_builds(names, discover())
+    workloads = choices("workload", args.workload, list(WORKLOADS), ["count"])
+    models = choices("model", args.model, list(MODELS), ["serial", "threads", "processes-fork"])
+    workers = positive_ints("--workers", args.workers, [2])
+    rounds = positive_int("--rounds", args.rounds)
+    timeout = positive_float("--timeout", args.timeout)
+    if args.plot:
+        from gilcompare.report.plot import check_target
+
+        check_target(args.plot)
+    cells = [
+        Cell(w, m, n, args.scaling, "warm", args.profile, repeat=1)
+        for w in workloads
+        for m in models
+        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+    ]
+
+    def progress(line: str) -> None:
+        show_progress(not args.quiet, line, done=True)
+
+    rows = compare.compare(builds, cells, rounds, timeout, progress)
+    records = [row.record() for row in rows]
+    if args.json:
+        print(to_json(records))
+    else:
+        ref = builds[0]
+        print(
+            f"time relative to {ref.label} ({ref.interpreter.version}, {ref.interpreter.path}); "
+            f"{rounds} alternating rounds, one isolated child per measurement"
+        )
+        print(table(records, COMPARE_COLUMNS))
+    for row in rows:
+        if row.status in ("failed", "mismatch"):
+            print(
+                f"{PROG}: {row.workload} under {row.model} on {row.python}: {row.reason}",
+                file=sys.stderr,
+            )
+    if args.plot:
+        from gilcompare.report.plot import compare_plot
+
+        print(compare_plot(records, args.plot), file=sys.stderr)
+    return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in rows) else 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from gilcompare import reproduce
+    from gilcompare.settings import REPRODUCE_TIMEOUT
+
+    claims = reproduce.select(args.claim)
+    scale = positive_float("--scale", args.scale)
+    ctx = reproduce.Context(
+        reproduce.found_interpreters(), args.timeout or REPRODUCE_TIMEOUT, scale
+    )
+    progress = None if args.json else (lambda name: show_progress(True, f"measuring {name}", True))
+    rows = reproduce.reproduce(claims, ctx, progress)
+    if args.json:
+        print(to_json([row.as_dict() for row in rows]))
+    else:
+        print(reproduce.text(rows))
+    return EXIT_FAILED if any(row.status == "failed" for row in rows) else 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    """One run of the asv suite from results/: speedups with a column per Python."""
+    from pathlib import Path
+
+    from gilcompare.asv import results as asvresults
+
+    workers = positive_int("--workers", args.workers)
+    if args.plot is not None:
+        validate.check_target("--plot", args.plot)
+    run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
+    pythons, rows = asvresults.speedup_table(run, workers)
+    if args.plot:
+        from gilcompare.report.plot import across_pythons_plot
+
+        title = f"machine {run.machine} · commit {run.commit[:8]} of {run.date:%Y-%m-%d}"
+        cpus = asvresults.cpus(run)
+        print(across_pythons_plot(pythons, rows, workers, title, args.plot, cpus), file=sys.stderr)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "machine": run.machine,
+                    "commit": run.commit,
+                    "commit_date": run.date.isoformat(),
+                    "workers": workers,
+                    "pythons": pythons,
+                    "rows": rows,
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"speedup over serial at {workers} workers: machine {run.machine}, "
+        f"commit {run.commit[:8]} of {run.date:%Y-%m-%d %H:%M} UTC"
+    )
+    columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
+    print(table(rows, columns))
+    if any(row["model"] == "serial" for row in rows):
+        print("serial: serial timed against serial in the same rounds (A/A), the noise floor")
+    return 0
+
+
+def add_compare(sub: Any) -> None:
+    """The `compare` command's options."""
+    comp = sub.add_parser(
+        "compare",
+        help="time the same cells under several Pythons in alternating rounds (3.14 vs 3.14t)",
+    )
+    comp.add_argument(
+        "--python",
+        action="append",
+        metavar="B",
+        help="builds, the first the reference: tags as `gilcompare pythons` shows them "
+        "(3.14, 3.14t) or a free-threaded build's PYTHON_GIL=1 twin (3.14t+gil)",
+    )
+    comp.add_argument("--workload", action="append", metavar="W", help="default: count")
+    comp.add_argument(
+        "--model", action="append", metavar="M", help="default: serial,threads,processes-fork"
+    )
+    comp.add_argument("--workers", action="append", metavar="N", help="default: 2")
+    comp.add_argument("--rounds", default="5", help="alternating rounds (default 5)")
+    comp.add_argument("--scaling", choices=SCALINGS, default="strong")
+    comp.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE)
+    comp.add_argument(
+        "--plot", metavar="FILE", help="also draw each cell's time relative to the reference"
+    )
+    comp.add_argument(
+        "--timeout",
+        default=str(DEFAULT_TIMEOUT),
+        help=f"seconds for one measurement (default {DEFAULT_TIMEOUT:g})",
+    )
+    comp.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    comp.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    comp.set_defaults(func=cmd_compare)
+
+
+def add_results(sub: Any) -> None:
+    """The `results` command's options."""
+    results = sub.add_parser(
+        "results", help="the asv suite's speedups from results/, a column per Python"
+    )
+    results.add_argument("results_dir", nargs="?", default="results", help="default: results")
+    results.add_argument("--machine", help="asv machine name (default: the only one)")
+    results.add_argument("--commit", help="a commit hash prefix (default: the latest run)")
+    results.add_argument("--workers", default="2", help="worker count to show (default 2)")
+    results.add_argument("--json", action="store_true")
+    results.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also draw the speedups against Python version, a panel per workload, to FILE "
+        "(needs matplotlib: pip install 'gilcompare[plot]')",
+    )
+    results.set_defaults(func=cmd_results)
+
+
+def add_reproduce(sub: Any) -> None:
+    """The `reproduce` command's options."""
+    repro = sub.add_parser("reproduce", help="test published claims about the GIL here")
+    repro.add_argument(
+        "--claim", action="append", metavar="NAME", help="one claim (repeatable; default: all)"
+    )
+    repro.add_argument("--json", action="store_true")
+    repro.add_argument("--timeout", metavar="S", help="seconds per measurement (default: 300)")
+    repro.add_argument(
+        "--scale", default="1", help="multiply every work size (smaller: faster, noisier)"
+    )
+    repro.set_defaults(func=cmd_reproduce)

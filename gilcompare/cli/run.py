@@ -1,0 +1,383 @@
+"""`gilcompare run`, `report` and `calibrate`: measure a matrix of cells, show the results."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options, show_progress
+from gilcompare.cli.options import choices, positive_int, positive_ints
+from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
+from gilcompare.measure.cells import MODES, Cell, Result, plan
+from gilcompare.measure.matrix import estimate_seconds, measuring_order, run_cells
+from gilcompare.models import MODELS, STANDARD_MODELS, gil_reenabled
+from gilcompare.report import validate
+from gilcompare.report.records import load_results, records, save_results
+from gilcompare.report.tables import table, to_json
+from gilcompare.settings import (
+    CHILD_START_S,
+    DEFAULT_PROFILE,
+    DEFAULT_WORKERS,
+    MS_PER_UNIT,
+    PROFILES,
+    SCALINGS,
+)
+from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS
+
+RUN_COLUMNS = [
+    ("workload", "workload"),
+    ("model", "model"),
+    ("workers", "workers"),
+    ("scaling", "scaling"),
+    ("seconds", "median s"),
+    ("spread_pct", "±%"),
+    ("speedup", "speedup"),
+    ("efficiency", "efficiency"),
+    ("bar", "of ideal"),
+    ("ideal", "ideal"),
+    ("gil_enabled", "GIL in workers"),
+    ("status", "status"),
+    ("reason", "note"),
+]
+
+
+def _fail_line(res: Result) -> str:
+    return f"{PROG}: {res.workload} under {res.model} ({res.workers} workers): {res.reason}"
+
+
+class _Progress:
+    """Progress lines on stderr (unless quiet) and, always, a line for each failure."""
+
+    def __init__(self, enabled: bool, debug: bool) -> None:
+        self.enabled = enabled
+        self.debug = debug
+
+    def starting(self, index: int, total: int, cell: Cell, elapsed: float, left: float) -> None:
+        if sys.stderr.isatty():
+            show_progress(self.enabled, f"{_label(index, total, cell)} … {_eta(elapsed, left)}")
+
+    def finished(
+        self, index: int, total: int, cell: Cell, res: Result, elapsed: float, left: float
+    ) -> None:
+        shown = f"{res.seconds:.3f} s" if res.seconds is not None else res.status
+        label = _label(index, total, cell)
+        show_progress(self.enabled, f"{label}: {shown}; {_eta(elapsed, left)}", done=True)
+        if res.status in ("failed", "mismatch"):
+            print(_fail_line(res), file=sys.stderr)
+            if self.debug and res.traceback:
+                print(res.traceback, file=sys.stderr)
+
+
+def _label(index: int, total: int, cell: Cell) -> str:
+    return f"[{index}/{total}] {cell.workload} · {cell.model} · {cell.workers}"
+
+
+def _eta(elapsed: float, left: float) -> str:
+    return f"elapsed {clock(elapsed)}, about {clock(left)} left"
+
+
+def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
+    """The measurements a run would make and an estimated duration; nothing is measured."""
+    rows = []
+    for cell in order:
+        workload = WORKLOADS[cell.workload]
+        sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+        rows.append(
+            {
+                "workload": cell.workload,
+                "model": "serial (A/A)" if cell.control else cell.model,
+                "workers": cell.workers,
+                "scaling": cell.scaling,
+                "tasks": len(sizes),
+                "units": sizes[0] if sizes else 0,
+                "repeat": cell.repeat,
+                "estimate_s": estimate_seconds(cell),
+            }
+        )
+    total = sum(row["estimate_s"] for row in rows)
+    if as_json:
+        print(to_json(rows))
+        return 0
+    columns = [
+        ("workload", "workload"),
+        ("model", "model"),
+        ("workers", "workers"),
+        ("scaling", "scaling"),
+        ("tasks", "tasks"),
+        ("units", "units per task"),
+        ("repeat", "repeat"),
+        ("estimate_s", "estimate s"),
+    ]
+    print(table(rows, columns))
+    print(
+        f"{len(rows)} measurements, about {clock(total)} in all: an estimate assuming "
+        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`), ideal speedups and "
+        f"{CHILD_START_S:g} s to start each measurement's child; nothing was measured"
+    )
+    return 0
+
+
+def result_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
+    rows = []
+    for r in results:
+        row = r.as_dict()
+        row["spread_pct"] = None if r.spread is None else 100 * r.spread
+        row["bar"] = _bar(r.efficiency)
+        if r.control:
+            row["model"] = "serial (A/A)"
+        row["reason"] = (r.reason[:70] + "…") if len(r.reason) > 71 else r.reason
+        rows.append(row)
+    return rows
+
+
+def _bar(fraction: float | None, width: int = 10) -> str:
+    """Efficiency as a bar: full means the ideal speedup was reached."""
+    if fraction is None or fraction != fraction:
+        return ""
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def emit_results(results: Sequence[Result], as_json: bool) -> None:
+    if as_json:
+        print(to_json(records(results)))
+    else:
+        print(table(result_rows(results), RUN_COLUMNS))
+
+
+def _exit_status(results: Sequence[Result]) -> int:
+    return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in results) else 0
+
+
+def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None) -> int:
+    emit = emit or emit_results
+    output = getattr(args, "output", None)
+    plot = getattr(args, "plot", None)
+    # before measuring: a run is not lost to a file that cannot be written
+    if output is not None:
+        validate.check_target("--output", output)
+    if plot is not None:
+        from gilcompare.report.plot import check_target
+
+        validate.check_target("--plot", plot)
+        check_target(plot)
+    if getattr(args, "dry_run", False):
+        return _dry_run(measuring_order(cells), args.json)
+    saver = _Saver(output) if output else None
+    try:
+        results = run_cells(cells, args.timeout, _Progress(not args.quiet, args.debug), saver)
+    except Interrupted as exc:
+        partial = exc.partial
+        if partial:
+            emit(partial, args.json)
+        print(f"{PROG}: interrupted; {len(partial)} measurements kept", file=sys.stderr)
+        return exc.status
+    emit(results, args.json)
+    if note := gil_reenabled(results):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    status = _exit_status(results)
+    if saver is not None and saver.failed:
+        status = status or EXIT_FAILED
+    try:
+        _plot(results, plot)
+    except (OSError, ValueError, ArithmeticError) as exc:  # the table is out: a run, not usage
+        print(f"{PROG}: no plot: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        status = status or EXIT_FAILED
+    return status
+
+
+class _Saver:
+    """Rewrites --output after every measurement; a failed write warns once, measuring goes on
+    and the file keeps what was last written."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.failed = False
+
+    def __call__(self, results: Sequence[Result]) -> None:
+        try:
+            save_results(self.path, results)
+        except OSError as exc:
+            if not self.failed:
+                reason = exc.strerror or str(exc)
+                print(
+                    f"{PROG}: cannot write --output {self.path}: {reason}; measuring goes on, "
+                    "the file keeps what was written before",
+                    file=sys.stderr,
+                )
+            self.failed = True
+
+
+def _plot(results: Sequence[Result], path: str | None) -> None:
+    """Draw speedup against workers when --plot asked for it (gilcompare.report.plot)."""
+    if path and results:
+        from gilcompare.report.plot import speedup_plot
+
+        print(speedup_plot(results, path), file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.plot is not None:
+        validate.check_target("--plot", args.plot)
+    results = load_results(args.file)
+    emit_results(results, args.json)
+    try:
+        _plot(results, args.plot)
+    except UsageError:
+        raise
+    except (OSError, ValueError, ArithmeticError) as exc:  # matplotlib on odd but valid data
+        print(f"{PROG}: no plot: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
+    models = choices("model", args.model, list(MODELS), list(STANDARD_MODELS))
+    if args.dask_scheduler is not None:  # the children (and their workers) read it
+        from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
+
+        try:
+            address = dask_scheduler_address(args.dask_scheduler)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        os.environ[DASK_SCHEDULER_ENV] = address
+    workers = positive_ints("--workers", args.workers, DEFAULT_WORKERS)
+    repeat = positive_int("--repeat", args.repeat)
+    size = positive_int("--size", args.size) if args.size is not None else None
+    tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
+    cells = [
+        Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat, not args.unpaired)
+        for w in workloads
+        for m in models
+        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+    ]
+    if args.control:  # the A/A control at every worker count: serial timed against serial
+        shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
+        shape.update(size=size, tasks=tasks, repeat=repeat)
+        cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
+    return run_and_emit(cells, args)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Milliseconds one unit of each workload costs here, serially (for checking UNITS)."""
+    workloads = choices("workload", args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
+    repeat = positive_int("--repeat", args.repeat)
+    cells = [Cell(w, "serial", 1, "strong", "warm", "quick", None, 4, repeat) for w in workloads]
+
+    def emit(results: Sequence[Result], as_json: bool) -> None:
+        rows = [
+            {
+                "workload": r.workload,
+                "status": r.status,
+                "ms_per_unit": (r.seconds or 0) * 1000 / max(1, r.tasks * r.task_units)
+                if r.seconds
+                else None,
+            }
+            for r in results
+        ]
+        print(
+            to_json(rows)
+            if as_json
+            else table(
+                rows,
+                [("workload", "workload"), ("ms_per_unit", "ms per unit"), ("status", "status")],
+            )
+        )
+
+    return run_and_emit(cells, args, emit)
+
+
+def add_run(sub: Any) -> None:
+    """The `run` command's options."""
+    run = sub.add_parser("run", help="measure workloads × models × workers")
+    run.add_argument(
+        "--workload",
+        action="append",
+        metavar="W",
+        help="workload(s), comma-separated or repeated (default: all but faults)",
+    )
+    run.add_argument(
+        "--model",
+        action="append",
+        metavar="M",
+        help="model(s), comma-separated or repeated (default: all but the deployed "
+        "libraries' models, which `gilcompare models` lists)",
+    )
+    run.add_argument(
+        "--workers", action="append", metavar="N", help="worker counts (default: 1,2,4,8)"
+    )
+    run.add_argument(
+        "--scaling",
+        choices=SCALINGS,
+        default="strong",
+        help="strong: fixed total work; weak: fixed work per worker",
+    )
+    run.add_argument(
+        "--mode",
+        choices=MODES,
+        default="warm",
+        help="warm: pool ready before timing; cold: create+run+shutdown timed",
+    )
+    run.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help="task size and count preset (default: standard)",
+    )
+    run.add_argument("--size", metavar="UNITS", help="units (~1 ms each) per task")
+    run.add_argument(
+        "--tasks",
+        metavar="T",
+        help="strong: total tasks; weak: tasks per worker (default: profile's)",
+    )
+    run.add_argument(
+        "--dask-scheduler",
+        metavar="ADDR",
+        help="tcp://HOST:PORT of an existing dask scheduler, for the dask-cluster model",
+    )
+    run.add_argument(
+        "--control",
+        action="store_true",
+        help="add the A/A control at every worker count: serial timed against serial the "
+        "same way, so its speedup shows how far noise alone moves one (ideally 1.0)",
+    )
+    run.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="skip the serial run before every repeat (faster; speedup then compares with "
+        "the separate serial measurement, which machine drift can bias)",
+    )
+    run.add_argument(
+        "--output",
+        metavar="FILE",
+        help="also write the JSON records to FILE after every measurement",
+    )
+    run.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the measurements and an estimated duration, measure nothing",
+    )
+    measurement_options(run, repeat=5)
+    run.set_defaults(func=cmd_run)
+
+
+def add_report(sub: Any) -> None:
+    """The `report` command's options."""
+    report = sub.add_parser("report", help="show a results file written by run --output")
+    report.add_argument("file", help="a JSON file from `gilcompare run --json/--output`")
+    report.add_argument("--json", action="store_true")
+    report.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
+    report.set_defaults(func=cmd_report)
+
+
+def add_calibrate(sub: Any) -> None:
+    """The `calibrate` command's options."""
+    calibrate = sub.add_parser("calibrate", help="cost of one unit of each workload here")
+    calibrate.add_argument("--workload", action="append", metavar="W")
+    measurement_options(calibrate, repeat=3)
+    calibrate.set_defaults(func=cmd_calibrate)

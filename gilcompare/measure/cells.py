@@ -1,0 +1,298 @@
+"""Timing: warm vs cold, strong vs weak scaling, checksums, speedup, efficiency, metadata.
+
+* **warm** (steady state): the pool is created and every worker has run a task before the
+  clock starts; only dispatch + work is timed. **cold**: create + run + shut down is timed.
+* **strong** scaling: a fixed total of tasks, split over the workers (ideal: serial / N).
+  **weak** scaling: a fixed number of tasks per worker, as in the seed blog (ideal: the
+  serial time of one worker's share).
+* speedup = serial time of the same task list / model time, estimated by
+  gilcompare.measure.engine (median of paired per-round ratios, order alternating);
+  efficiency = speedup / ideal, where ideal = min(workers, usable CPUs) for work that needs a
+  CPU and workers for waiting.
+* a **control** cell times serial against serial the same way: the A/A ratio shows how far
+  this machine's noise alone moves a speedup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from gilcompare.measure import engine
+from gilcompare.measure.conditions import environment, usable_cpus
+from gilcompare.measure.services import local_peers
+from gilcompare.models import get_model
+from gilcompare.settings import DEFAULT_PROFILE, SCALINGS, get_profile
+from gilcompare.workloads import Workload, get_workload
+
+MODES = ("warm", "cold")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measurement to make: a workload under a model with some workers."""
+
+    workload: str
+    model: str
+    workers: int
+    scaling: str = "strong"
+    mode: str = "warm"
+    profile: str = DEFAULT_PROFILE
+    size: int | None = None  # units per task; None: the profile's
+    tasks: int | None = None  # strong: total tasks; weak: tasks per worker; None: profile's
+    repeat: int = 5
+    paired: bool = True  # time the serial task list beside every repeat, in the same process
+    control: bool = False  # serial only: the A/A control, serial timed against serial
+
+    def validate(self) -> None:
+        """Raise ValueError naming the rule when a field is out of range."""
+        get_workload(self.workload)
+        get_model(self.model)
+        get_profile(self.profile)
+        if self.scaling not in SCALINGS:
+            raise ValueError(f"unknown scaling {self.scaling!r}: choose from {', '.join(SCALINGS)}")
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}: choose from {', '.join(MODES)}")
+        if self.control and self.model != "serial":
+            raise ValueError("a control cell times serial against serial: its model is serial")
+        for name in ("workers", "repeat", "size", "tasks"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+
+    def baseline(self) -> Cell:
+        """The serial cell that runs exactly the same task list."""
+        workers = self.workers if self.scaling == "weak" else 1
+        return Cell(
+            self.workload,
+            "serial",
+            workers,
+            self.scaling,
+            "warm",
+            self.profile,
+            self.size,
+            self.tasks,
+            self.repeat,
+        )
+
+
+def cell_fields(cell: Cell) -> dict[str, Any]:
+    """A cell as plain keyword arguments, for ``Cell(**fields)`` in a measuring child."""
+    return {k: getattr(cell, k) for k in cell.__dataclass_fields__}
+
+
+def plan(
+    workload: Workload,
+    scaling: str,
+    workers: int,
+    profile: str = DEFAULT_PROFILE,
+    size: int | None = None,
+    tasks: int | None = None,
+) -> list[int]:
+    """The task list (units per task) a measurement runs."""
+    p = get_profile(profile)
+    units = size or p.task_units
+    if scaling == "strong":
+        count = tasks or (p.wait_tasks if workload.waits else p.tasks)
+    else:
+        count = workers * (tasks or p.weak_tasks_per_worker)
+    return [units] * count
+
+
+def checksum(results: list[Any]) -> str:
+    """A short digest of a task list's results, in order."""
+    return hashlib.sha256(json.dumps(results, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def ideal_speedup(workload: Workload, workers: int, cpus: int | None = None) -> int:
+    """The best speedup physics allows for this workload (gilcompare.measure.engine)."""
+    return engine.ideal_speedup(workload.waits, workers, cpus or usable_cpus())
+
+
+@dataclass
+class Result:
+    """A measurement with the conditions it was made under."""
+
+    workload: str
+    model: str
+    workers: int
+    scaling: str
+    mode: str
+    status: str  # ok | skipped | failed | mismatch
+    reason: str = ""
+    profile: str = DEFAULT_PROFILE
+    task_units: int = 0
+    tasks: int = 0
+    repeat: int = 0
+    times: list[float] = field(default_factory=list)
+    serial_times: list[float] = field(default_factory=list)  # paired: serial beside each repeat
+    control: bool = False  # the A/A control: serial timed against serial
+    estimator: str = ""  # how speedup was estimated (gilcompare.measure.engine.ESTIMATOR)
+    rounds: int = 0  # paired rounds behind the speedup
+    seconds: float | None = None  # median
+    spread: float | None = None  # (max - min) / median
+    checksum: str = ""
+    serial_checksum: str = ""
+    speedup: float | None = None
+    efficiency: float | None = None
+    ideal: int | None = None
+    gil: str = ""  # holds | releases | waits: what the workload does to the GIL
+    start_method: str | None = None
+    gil_enabled: bool | None = None  # as seen inside the workers
+    workers_seen: int = 0
+    blas_threads: int | None = None  # BLAS thread cap seen inside workers
+    python: str = ""
+    free_threaded: bool = False
+    cpu_count: int = 0
+    cpu_usable: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    traceback: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        names = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def compare(self, serial: Result) -> None:
+        """Check the checksum against the serial baseline; fill speedup and efficiency.
+
+        A paired result already has its speedup from serial runs interleaved with its own
+        repeats (machine drift cancels out); otherwise the baseline's median is used.
+        """
+        if self.status != "ok" or serial.status != "ok" or not self.seconds or not serial.seconds:
+            return
+        if self.checksum != serial.checksum:
+            self.status = "mismatch"
+            self.reason = f"checksum {self.checksum} differs from serial {serial.checksum}"
+            return
+        self.serial_checksum = serial.checksum
+        if self.speedup is None:  # unpaired: two medians from two processes
+            self.speedup = serial.seconds / self.seconds
+            self.estimator, self.rounds = "ratio of medians, unpaired", 0
+            if self.ideal:
+                self.efficiency = self.speedup / self.ideal
+
+
+def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") -> Result:
+    env = environment()
+    model = get_model(cell.model)
+    sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+    return Result(
+        workload=cell.workload,
+        model=cell.model,
+        workers=cell.workers,
+        scaling=cell.scaling,
+        mode=cell.mode,
+        status=status,
+        reason=reason,
+        profile=cell.profile,
+        task_units=sizes[0],
+        tasks=len(sizes),
+        repeat=cell.repeat,
+        gil=workload.gil,
+        start_method=model.start_method,
+        control=cell.control,
+        ideal=1 if cell.model == "serial" else ideal_speedup(workload, cell.workers),
+        python=env["python"],
+        free_threaded=env["free_threaded"],
+        cpu_count=env["cpu_count"],
+        cpu_usable=env["cpu_usable"],
+        meta=env,
+    )
+
+
+def measure(cell: Cell) -> Result:
+    """Make one measurement in this process; a model that cannot run here gives 'skipped'.
+
+    Exceptions from the workers propagate: callers that must survive faulty workers run
+    cells in a child process (gilcompare.measure.isolate).
+    """
+    cell.validate()
+    workload = get_workload(cell.workload)
+    model = get_model(cell.model)
+    reason = model.cannot_run(workload)
+    if reason is not None:
+        return _base_result(cell, workload, "skipped", reason)
+    result = _base_result(cell, workload, "ok")
+    sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+    digests: set[str] = set()
+    needed = {workload.service} if workload.service else set()
+    with local_peers(needed):
+        paired = cell.paired and (cell.model != "serial" or cell.control)
+        serial = get_model("serial").start(1)
+        serial_digests: set[str] = set()
+
+        def serial_pass() -> None:
+            t0 = time.perf_counter()
+            out = serial.run_workload(workload, sizes)
+            result.serial_times.append(time.perf_counter() - t0)
+            serial_digests.add(checksum(out))
+
+        def model_pass(runner: Any) -> None:
+            t0 = time.perf_counter()
+            out = runner.run_workload(workload, sizes)
+            result.times.append(time.perf_counter() - t0)
+            digests.add(checksum(out))
+
+        def one_round(round_: int, timed: Any) -> None:
+            if not paired:
+                timed()
+            elif engine.candidate_first(round_):
+                timed()
+                serial_pass()
+            else:
+                serial_pass()
+                timed()
+
+        if cell.mode == "warm":
+            with model.start(cell.workers) as runner:
+                infos = runner.warm(workload)
+                for round_ in range(cell.repeat):
+                    one_round(round_, lambda: model_pass(runner))
+        else:
+
+            def cold_pass() -> None:
+                t0 = time.perf_counter()
+                with model.start(cell.workers) as runner:
+                    out = runner.run_workload(workload, sizes)
+                result.times.append(time.perf_counter() - t0)
+                digests.add(checksum(out))
+
+            for round_ in range(cell.repeat):
+                one_round(round_, cold_pass)
+            with model.start(cell.workers) as runner:  # untimed: what the workers see
+                infos = runner.warm(None)
+    result.seconds = statistics.median(result.times)
+    result.spread = (max(result.times) - min(result.times)) / result.seconds
+    result.checksum = ",".join(sorted(digests))
+    if len(digests) > 1:
+        result.status = "mismatch"
+        result.reason = "repeats of the same task list returned different checksums"
+    elif paired:
+        result.serial_checksum = ",".join(sorted(serial_digests))
+        if result.serial_checksum != result.checksum:
+            result.status = "mismatch"
+            result.reason = (
+                f"checksum {result.checksum} differs from serial {result.serial_checksum}"
+            )
+        else:
+            result.speedup = engine.speedup(result.serial_times, result.times)
+            result.efficiency = engine.efficiency(result.speedup, result.ideal)
+            result.estimator, result.rounds = engine.ESTIMATOR, len(result.times)
+    result.workers_seen = len(infos)
+    result.gil_enabled = engine.gil_in_workers(infos)
+    blas = [i.get("blas_threads") for i in infos if i.get("blas_threads") is not None]
+    result.blas_threads = max(blas) if blas else None
+    return result
+
+
+def measure_record(**cell: Any) -> dict[str, Any]:
+    """measure() with plain-data input and output, for running in an isolated child."""
+    return measure(Cell(**cell)).as_dict()

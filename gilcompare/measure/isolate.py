@@ -1,0 +1,297 @@
+"""Run one measurement in a child process of its own, with a timeout, and leave nothing behind.
+
+A worker that segfaults, calls ``os._exit`` or hangs takes down (or freezes) the process it
+runs in; for threads and asyncio that is the measuring process itself. So, like pyperf and
+asv, the command line runs every measurement in a fresh child: it starts a new session (its
+own process group), gets a private temporary directory as ``TMPDIR`` and reports through a
+JSON file. Whatever happens — success, exception, crash, timeout, Ctrl-C — the whole process
+group and every descendant is killed and the directory removed before this module returns.
+
+When the parent itself dies without running any code (SIGKILL, a crash), the child notices:
+it holds the read end of a pipe whose only writer is the parent, and a thread of its own
+wakes when the pipe reaches end-of-file, kills its process group (itself and every worker)
+and leaves a short-lived reaper to remove the temporary directory. The same thread enforces
+the child's own deadline (a little after the parent's timeout), so a child never runs on
+forever. SIGHUP is handled like SIGTERM, in parent and child: exit status 128 + the signal,
+129 for SIGHUP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any
+
+from gilcompare.errors import Interrupted
+
+TMP_PREFIX = "gilcompare-run-"
+
+
+class IsolatedFailure(RuntimeError):
+    """The isolated call did not return a value: ``reason`` says why in one line."""
+
+    def __init__(self, reason: str, traceback: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.traceback = traceback
+
+
+def call(
+    target: str,
+    kwargs: dict[str, Any],
+    timeout: float | None = None,
+    python: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Any:
+    """Call ``module:function(**kwargs)`` in a fresh child process; return its JSON result.
+
+    ``python`` runs the child under another interpreter (this one by default) and ``env``
+    adds variables to its environment; the child needs only the standard library and
+    gilcompare itself (psutil is the parent's).
+
+    Raises IsolatedFailure when the call raised, crashed, exited or ran past ``timeout``.
+    Interrupted/KeyboardInterrupt propagate after the child's whole tree is gone.
+    """
+    # imported here, not at the top: a spawned worker re-imports this module (the child's
+    # __main__) before it starts, and what it imports is part of a timed cold start
+    from gilcompare.settings import DEFAULT_TIMEOUT, GRACE, OWN_DEADLINE_MARGIN
+
+    if timeout is None:
+        timeout = DEFAULT_TIMEOUT
+    tmp = ""
+    watch = lifeline = -1
+    try:
+        tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
+        # the child watches the read end; the parent holds the only write end until it returns
+        watch, lifeline = os.pipe()
+        spec_path = os.path.join(tmp, "call.json")
+        result_path = os.path.join(tmp, "result.json")
+        log_path = os.path.join(tmp, "stderr.log")
+        spec = {
+            "target": target,
+            "kwargs": kwargs,
+            "watch_fd": watch,
+            "deadline": timeout + OWN_DEADLINE_MARGIN,
+        }
+        with open(spec_path, "w", encoding="utf-8") as f:
+            json.dump(spec, f)
+        env = dict(os.environ, **(env or {}), TMPDIR=tmp, PYTHONUNBUFFERED="1")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [
+                    python or sys.executable,
+                    "-m",
+                    "gilcompare.measure.isolate",
+                    spec_path,
+                    result_path,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=env,
+                start_new_session=True,
+                pass_fds=(watch,),
+            )
+        os.close(watch)
+        watch = -1
+        try:
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_tree(proc, grace=0.5)
+            raise IsolatedFailure(
+                f"timed out after {timeout:g} s; its whole process tree was killed",
+                _tail(log_path),
+            ) from None
+        except BaseException:
+            stop_tree(proc, grace=GRACE)
+            raise
+        finally:
+            stop_tree(proc, grace=0)
+        return _outcome(returncode, result_path, log_path)
+    finally:
+        _clean_up(tmp, (watch, lifeline))
+
+
+def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
+    """Close the pipe and remove the temporary directory, even when Ctrl-C lands meanwhile.
+
+    An interrupt raised halfway through ``rmtree`` would leave the directory behind, so the
+    removal finishes first and the interrupt is raised again afterwards.
+    """
+    pending: BaseException | None = None
+    for fd in fds:
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+    for _ in range(50):
+        try:
+            if not tmp or not os.path.lexists(tmp):
+                break
+            shutil.rmtree(tmp, ignore_errors=True)
+            if os.path.lexists(tmp):
+                time.sleep(0.02)  # a dying descendant was still writing there
+        except BaseException as exc:  # noqa: BLE001 - re-raised once the folder is gone
+            pending = pending or exc
+    if pending is not None:
+        raise pending
+
+
+def _short_tempdir() -> str | None:
+    """The temp root, unless it is too deep for the forkserver's Unix socket path.
+
+    AF_UNIX paths are limited to about 100 bytes and multiprocessing nests two more
+    directories and a socket name inside TMPDIR; fall back to /tmp then.
+    """
+    root = tempfile.gettempdir()
+    return "/tmp" if len(root) > 40 and os.path.isdir("/tmp") else None
+
+
+def _outcome(returncode: int, result_path: str, log_path: str) -> Any:
+    try:
+        with open(result_path, encoding="utf-8") as f:
+            out = json.load(f)
+    except (OSError, ValueError):
+        if returncode < 0:
+            try:
+                name = signal.Signals(-returncode).name
+            except ValueError:
+                name = f"signal {-returncode}"
+            raise IsolatedFailure(f"crashed with {name}", _tail(log_path)) from None
+        raise IsolatedFailure(
+            f"exited with status {returncode} before reporting", _tail(log_path)
+        ) from None
+    if "error" in out:
+        raise IsolatedFailure(out["error"], out.get("traceback", ""))
+    return out["ok"]
+
+
+def _tail(path: str, limit: int = 20_000) -> str:
+    with contextlib.suppress(OSError), open(path, "rb") as f:
+        data = f.read()
+        return data[-limit:].decode("utf-8", "replace")
+    return ""
+
+
+def stop_tree(proc: subprocess.Popen[Any], grace: float) -> None:
+    """Ask the child to stop (SIGTERM), then kill its process group and every descendant."""
+    import psutil  # the parent's alone: a child under another interpreter may lack it
+
+    try:
+        family = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.Error:
+        family = []
+    if proc.poll() is None and grace > 0:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)  # the child leads its own group (new session)
+    for p in family:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+    psutil.wait_procs(family, timeout=5)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def resolve(target: str) -> Any:
+    """'package.module:function' → the function."""
+    module, _, name = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _raise_interrupted(signum: int, frame: object) -> None:
+    raise Interrupted(128 + signum)
+
+
+# Run in a new session by an abandoned child: waits (briefly) for the child's process group
+# to die, then removes its temporary directory. Standard library only, no site packages.
+_REAPER = """
+import os, shutil, sys, time
+group, tmp = int(sys.argv[1]), sys.argv[2]
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    try:
+        os.killpg(group, 0)
+    except OSError:
+        break
+    time.sleep(0.05)
+shutil.rmtree(tmp, ignore_errors=True)
+"""
+
+
+def _abandon() -> None:
+    """Parent gone or own deadline passed: remove the temp folder, kill the whole group."""
+    group = os.getpgid(0)
+    tmp = os.environ.get("TMPDIR", "")
+    if os.path.basename(tmp).startswith(TMP_PREFIX):
+        with contextlib.suppress(OSError):
+            subprocess.Popen(
+                [sys.executable, "-S", "-c", _REAPER, str(group), tmp],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd="/",
+            )
+    os.killpg(group, signal.SIGKILL)  # every worker, and this child too
+
+
+def _watch_parent(fd: int, deadline: float) -> None:
+    """Abandon the call when the parent's end of the pipe closes or the deadline passes."""
+    select.select([fd], [], [], max(0.0, deadline))
+    _abandon()  # readable means end-of-file: the parent never writes
+
+
+def _child(spec_path: str, result_path: str) -> None:
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    signal.signal(signal.SIGHUP, _raise_interrupted)
+    with open(spec_path, encoding="utf-8") as f:
+        spec = json.load(f)
+    if spec.get("watch_fd") is not None:
+        threading.Thread(
+            target=_watch_parent,
+            args=(spec["watch_fd"], spec["deadline"]),
+            name="gilcompare-lifeline",
+            daemon=True,
+        ).start()
+    try:
+        out: dict[str, Any] = {"ok": resolve(spec["target"])(**spec["kwargs"])}
+    except Interrupted:
+        out = {"error": "interrupted"}
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
+        out = {"error": one_line(exc), "traceback": traceback.format_exc()}
+    partial = result_path + ".part"
+    with open(partial, "w", encoding="utf-8") as f:
+        json.dump(out, f, default=str)
+    os.replace(partial, result_path)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter finalization: the result is safe, pools are closed, and some CPython
+    # releases abort while finalizing after subinterpreters were used.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], sys.argv[2])

@@ -1,0 +1,322 @@
+"""The measurements behind the claims: each returns our number and whether the shape holds.
+
+Every measurement runs in a fresh child process (gilcompare.measure.isolate), under the
+interpreter the claim is about.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import subprocess
+from typing import Any, Callable
+
+from gilcompare.measure import isolate
+from gilcompare.measure.cells import Cell, Result, cell_fields
+from gilcompare.probes import start
+from gilcompare.probes.latency import probe_latency
+from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome
+from gilcompare.settings import (
+    CAPACITY_UNITS,
+    CLAIM_COST_REPEAT,
+    CLAIM_COST_WORKLOADS,
+    CLAIM_LATENCY_PINGS,
+    CLAIM_LATENCY_REPEAT,
+    CLAIM_LATENCY_SWITCH_MS,
+    CLAIM_PROFILE,
+    CLAIM_SCALING_REPEAT,
+    CLAIM_SCALING_WORKERS,
+    CLAIM_SCALING_WORKLOADS,
+    CLAIM_SEED_BOUND,
+    CLAIM_SEED_ITERATIONS,
+    CLAIM_SEED_REPEAT,
+    CLAIM_START_MODELS,
+    CLAIM_START_REPEAT,
+    CLAIM_START_WORKERS,
+)
+from gilcompare.workloads.cpu import COUNT_PER_UNIT
+
+
+def _child_env() -> dict[str, str]:
+    """Let another interpreter import this gilcompare (it needs only the standard library)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": root + (os.pathsep + path if path else "")}
+
+
+def _measure(cell: Cell, ctx: Context, python: str | None = None) -> Result:
+    """One cell in a fresh child (under ``python``); Failed unless its status is ok."""
+    fields = cell_fields(cell)
+    try:
+        record = isolate.call(
+            "gilcompare.measure.cells:measure_record",
+            fields,
+            ctx.timeout,
+            python=python,
+            env=_child_env() if python else None,
+        )
+    except isolate.IsolatedFailure as failure:
+        raise Failed(f"{cell.workload}/{cell.model}: {failure.reason}") from None
+    result = Result.from_dict(record)
+    if result.status != "ok":
+        raise Failed(f"{cell.workload}/{cell.model} {result.status}: {result.reason}")
+    return result
+
+
+def _units(ctx: Context, units: int) -> int:
+    return max(1, round(units * ctx.scale))
+
+
+def _machine(ctx: Context) -> dict[str, Any]:
+    """What the machine gives two busy processes now (2.0: two idle cores), and its load: a
+    parallel claim cannot be tested when the capacity is below its bound."""
+    try:
+        capacity = isolate.call(
+            "gilcompare.asv.machine:parallel_capacity",
+            {"units": _units(ctx, CAPACITY_UNITS)},
+            ctx.timeout,
+        )
+    except isolate.IsolatedFailure:
+        capacity = None
+    return {"capacity": capacity, "load_1min": round(os.getloadavg()[0], 2)}
+
+
+def _judge(holds: bool, bound: float, machine: dict[str, Any]) -> tuple[bool | None, str]:
+    """The verdict, or None when the machine could not have met the bound (a busy host)."""
+    capacity = machine["capacity"]
+    if not holds and capacity is not None and capacity < bound:
+        return None, f"; inconclusive: the machine gave 2 processes only {capacity:.2f}×"
+    return holds, ""
+
+
+def _conditions(result: Result, **extra: Any) -> dict[str, Any]:
+    return {
+        "python": result.python,
+        "free_threaded": result.free_threaded,
+        "gil_in_workers": result.gil_enabled,
+        "cpus_usable": result.cpu_usable,
+        **extra,
+    }
+
+
+# --- the measurements ----------------------------------------------------------------------
+
+
+def seed(ctx: Context) -> Outcome:
+    """2 threads vs 2 fork processes, each counting (weak scaling), as `gilcompare seed`."""
+    size = _units(ctx, round(CLAIM_SEED_ITERATIONS / COUNT_PER_UNIT))
+    results = {
+        model: _measure(
+            Cell("count", model, 2, "weak", "warm", CLAIM_PROFILE, size, 1, CLAIM_SEED_REPEAT), ctx
+        )
+        for model in ("threads", "processes-fork")
+    }
+    threads, procs = results["threads"], results["processes-fork"]
+    if not threads.speedup or not procs.speedup:
+        raise Failed("no speedup against serial was measured")
+    ratio = procs.speedup / threads.speedup  # each paired with serial in its own measurement
+    machine = _machine(ctx)
+    holds, note = _judge(ratio >= CLAIM_SEED_BOUND, CLAIM_SEED_BOUND, machine)
+    return Outcome(
+        ours=f"{threads.seconds:.2f} s vs {procs.seconds:.2f} s: processes {ratio:.2f}× threads"
+        + note,
+        holds=holds,
+        numbers={"threads_s": threads.seconds, "processes_s": procs.seconds, "ratio": ratio},
+        conditions=_conditions(
+            procs,
+            **machine,
+            iterations_per_worker=size * COUNT_PER_UNIT,
+            workers=2,
+            scaling="weak",
+            start_method=procs.start_method,
+            repeat=CLAIM_SEED_REPEAT,
+        ),
+    )
+
+
+def beazley(ctx: Context) -> Outcome:
+    """Echo p99 served by a thread while one CPU-bound thread runs, at two switch intervals."""
+    p99: dict[float, float] = {}
+    last = None
+    for switch in CLAIM_LATENCY_SWITCH_MS:
+        rec = probe_latency(
+            "threads",
+            1,
+            switch,
+            pings=max(10, round(CLAIM_LATENCY_PINGS * ctx.scale)),
+            repeat=CLAIM_LATENCY_REPEAT,
+            timeout=ctx.timeout,
+        )
+        if rec.status != "ok" or rec.p99_ms is None:
+            raise Failed(f"latency at {switch} ms: {rec.status} {rec.reason}")
+        p99[switch], last = rec.p99_ms, rec
+    big, small = CLAIM_LATENCY_SWITCH_MS
+    growth = p99[big] / p99[small]
+    assert last is not None
+    return Outcome(
+        ours=f"p99 {p99[big]:.2f} ms at {big:g} ms, {p99[small]:.2f} ms at {small:g} ms "
+        f"({growth:.1f}×)",
+        holds=growth >= 2,
+        numbers={"p99_ms": {str(k): v for k, v in p99.items()}, "growth": growth},
+        conditions={
+            "python": last.python,
+            "free_threaded": last.free_threaded,
+            "gil_in_workers": last.workers_gil_enabled,
+            "cpus_usable": last.cpu_usable,
+            "pings": last.pings,
+            "repeat": CLAIM_LATENCY_REPEAT,
+            "switch_intervals_ms": list(CLAIM_LATENCY_SWITCH_MS),
+        },
+    )
+
+
+def _cost(ctx: Context, gil_tag: str, free_tag: str) -> tuple[float, dict[str, Any]]:
+    """Geometric mean over CLAIM_COST_WORKLOADS of free-threaded / GIL serial time, alternating."""
+    ratios, seconds = [], {}
+    for workload in CLAIM_COST_WORKLOADS:
+        cell = Cell(
+            workload,
+            "serial",
+            1,
+            "strong",
+            "warm",
+            CLAIM_PROFILE,
+            _units(ctx, 50),
+            4,
+            CLAIM_COST_REPEAT,
+            paired=False,
+        )
+        gil = _measure(cell, ctx, ctx.python(gil_tag))
+        free = _measure(cell, ctx, ctx.python(free_tag))
+        if not gil.seconds or not free.seconds:
+            raise Failed(f"{workload}: no time measured")
+        ratios.append(free.seconds / gil.seconds)
+        seconds[workload] = {gil_tag: gil.seconds, free_tag: free.seconds}
+    overhead = math.exp(statistics.fmean(math.log(r) for r in ratios)) - 1
+    return overhead, {"seconds": seconds, "overhead": overhead}
+
+
+def cost_claim(gil_tag: str, free_tag: str, holds: Callable[[float], bool]) -> Callable:
+    def run(ctx: Context) -> Outcome:
+        overhead, numbers = _cost(ctx, gil_tag, free_tag)
+        return Outcome(
+            ours=f"{free_tag} {overhead:+.0%} against {gil_tag} in one thread "
+            f"({', '.join(CLAIM_COST_WORKLOADS)}, geometric mean)",
+            holds=holds(overhead),
+            numbers=numbers,
+            conditions={
+                "pythons": {gil_tag: ctx.python(gil_tag), free_tag: ctx.python(free_tag)},
+                "workloads": list(CLAIM_COST_WORKLOADS),
+                "task_units": _units(ctx, 50),
+                "tasks": 4,
+                "repeat": CLAIM_COST_REPEAT,
+            },
+        )
+
+    return run
+
+
+def ftscaling(ctx: Context) -> Outcome:
+    """Weak scaling of threads on the newest free-threaded build: t1·N/tN at N = 2."""
+    tag = _newest_free(ctx)
+    speedups, last = {}, None
+    for workload in CLAIM_SCALING_WORKLOADS:
+        cell = Cell(
+            workload,
+            "threads",
+            CLAIM_SCALING_WORKERS,
+            "weak",
+            "warm",
+            CLAIM_PROFILE,
+            _units(ctx, 50),
+            2,
+            CLAIM_SCALING_REPEAT,
+        )
+        last = _measure(cell, ctx, ctx.python(tag))
+        speedups[workload] = last.speedup
+    assert last is not None
+    worst = min(v or 0.0 for v in speedups.values())
+    bound = 0.8 * CLAIM_SCALING_WORKERS
+    machine = _machine(ctx)
+    holds, note = _judge(worst >= bound and last.gil_enabled is False, bound, machine)
+    return Outcome(
+        ours=", ".join(f"{w} {s:.2f}×" for w, s in speedups.items())
+        + f" with {CLAIM_SCALING_WORKERS} threads on {tag}"
+        + note,
+        holds=holds,
+        numbers={"speedup": speedups},
+        conditions=_conditions(
+            last,
+            **machine,
+            workers=CLAIM_SCALING_WORKERS,
+            scaling="weak",
+            repeat=CLAIM_SCALING_REPEAT,
+        ),
+    )
+
+
+def shaw(ctx: Context) -> Outcome:
+    """Cold start of 8 no-op workers: threads, subinterpreters, spawned processes."""
+    python = _start_python(ctx)
+    seconds: dict[str, float] = {}
+    context: dict[str, Any] = {}
+    for model in CLAIM_START_MODELS:
+        samples = []
+        for _ in range(CLAIM_START_REPEAT):  # a fresh interpreter for every sample
+            try:
+                out = isolate.call(
+                    "gilcompare.probes.start:measure_start",
+                    {"model": model, "workers": CLAIM_START_WORKERS},
+                    ctx.timeout,
+                    python=python,
+                    env=_child_env() if python else None,
+                )
+            except isolate.IsolatedFailure as failure:
+                raise Failed(f"start {model}: {failure.reason}") from None
+            samples.append(out["seconds"])
+            context = out["context"]
+        seconds[model] = statistics.median(samples)
+    sub_thread = seconds["subinterpreters"] / seconds["threads"]
+    proc_sub = seconds["processes-spawn"] / seconds["subinterpreters"]
+    return Outcome(
+        ours=f"subinterpreter {sub_thread:.0f}× a thread; process {proc_sub:.1f}× a subinterpreter",
+        holds=sub_thread >= 30 and proc_sub >= 3,
+        numbers={
+            "start_s": seconds,
+            "subinterpreter_per_thread": sub_thread,
+            "process_per_subinterpreter": proc_sub,
+        },
+        conditions={
+            "python": context.get("python"),
+            "workers": CLAIM_START_WORKERS,
+            "repeat": CLAIM_START_REPEAT,
+            "process_model": "processes-spawn",
+            "cpus_usable": context.get("cpu_usable"),
+        },
+    )
+
+
+def _start_python(ctx: Context) -> str | None:
+    """This interpreter when it has subinterpreters, else the newest found with them and
+    psutil (the start probe's modules import it); NotRun when there is none."""
+    if start.not_applicable("subinterpreters") is None:
+        return None
+    for tag in sorted(ctx.found, key=_version, reverse=True):
+        if _version(tag) < (3, 12) or tag.endswith("t"):
+            continue
+        check = [ctx.found[tag], "-c", "import psutil"]
+        if subprocess.run(check, capture_output=True, timeout=60).returncode == 0:
+            return ctx.found[tag]
+    raise NotRun(
+        "needs subinterpreters (Python 3.12+) with psutil installed: run gilcompare from one"
+    )
+
+
+def _version(tag: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in tag.rstrip("t").split("."))
+
+
+def _newest_free(ctx: Context) -> str:
+    free = [t for t in ctx.found if t.endswith("t")]
+    return max(free, key=lambda t: tuple(int(p) for p in t.rstrip("t").split(".")))

@@ -1,0 +1,170 @@
+"""The work itself: top-level functions of one size argument, each returning a checksum.
+
+A *unit* of work costs about one millisecond on CPython 3.11 on the reference machine (a
+2-core x86_64 VM), whatever the workload; the per-unit constants beside each function were
+calibrated there with ``gilcompare calibrate``. They are part of what a result means: never
+change them without changing ``UNITS_VERSION`` (results with different unit versions are not
+comparable).
+
+One module per family — cpu (pure Python), native (C that releases the GIL), io_bound
+(waiting and local I/O), shared (contention, allocation, shared objects) and faults — and the
+registry here. Every function is top level in an installed module so that spawned and
+forkserver workers, and subinterpreters, can import it by name: standard library only.
+Checksums are deterministic: the same size gives the same value whichever model ran the task,
+so a parallel run can be verified against the serial one.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from gilcompare.workloads.cpu import count, fib
+from gilcompare.workloads.faults import fault_exit, fault_hang, fault_raise, fault_segv
+from gilcompare.workloads.io_bound import (
+    file_io,
+    http_get,
+    http_get_async,
+    sleep,
+    sleep_async,
+    sqlite_query,
+)
+from gilcompare.workloads.native import numpy_matmul, sha256, zlib_compress
+from gilcompare.workloads.shared import (
+    alloc,
+    contention,
+    new_closures,
+    new_objects,
+    shared_attr_write,
+    shared_dict_read,
+    shared_function,
+    shared_list_read,
+    shared_method,
+    thread_local_read,
+)
+
+UNITS_VERSION = 1  # bump when any per-unit constant of any family changes
+
+HOLDS, RELEASES, WAITS = "holds", "releases", "waits"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A named piece of work, what it does to the GIL, and how to run it."""
+
+    name: str
+    fn: Callable[[int], Any]
+    gil: str  # holds | releases | waits
+    kind: str  # cpu | native | io | wait | sync | alloc | shared | fault
+    summary: str
+    afn: Callable[[int], Awaitable[Any]] | None = None  # native asyncio variant
+    service: str | None = None  # "http" | "sqlite" | "files": a local peer the harness starts
+    fault: bool = False  # fault injection: never part of default matrices
+    no_subinterpreters: str | None = None  # why subinterpreters cannot run it, if they cannot
+
+    @property
+    def waits(self) -> bool:
+        """True when the ideal speedup is the worker count rather than the core count."""
+        return self.gil == WAITS
+
+
+# -------------------------------------------------------------------------- the registry
+
+_NUMPY_SUBINTERP = "numpy does not support being imported in subinterpreters"
+
+
+def _aborts_312(module: str) -> str | None:
+    """CPython 3.12 aborts at exit (free(): invalid pointer) after some extension modules
+    were imported in a subinterpreter; 3.13 fixed it."""
+    if sys.version_info[:2] != (3, 12):
+        return None
+    return f"{module} in a subinterpreter makes CPython 3.12 abort at exit (fixed in 3.13)"
+
+
+WORKLOADS: dict[str, Workload] = {
+    w.name: w
+    for w in [
+        Workload("count", count, HOLDS, "cpu", "seed loop: count += i (pure Python)"),
+        Workload("fib", fib, HOLDS, "cpu", "recursive Fibonacci (pure Python, call-heavy)"),
+        Workload(
+            "sha256",
+            sha256,
+            RELEASES,
+            "native",
+            "hashlib sha256 over 2 MiB per unit",
+            no_subinterpreters=_aborts_312("hashlib"),
+        ),
+        Workload("zlib", zlib_compress, RELEASES, "native", "zlib.compress 64 KiB per unit"),
+        Workload(
+            "numpy",
+            numpy_matmul,
+            RELEASES,
+            "native",
+            "float64 matmul, BLAS capped to 1 thread",
+            no_subinterpreters=_NUMPY_SUBINTERP,
+        ),
+        Workload("sleep", sleep, WAITS, "wait", "time.sleep 1 ms per unit", afn=sleep_async),
+        Workload(
+            "http",
+            http_get,
+            WAITS,
+            "io",
+            "GET from a local HTTP server (1 ms backend latency)",
+            afn=http_get_async,
+            service="http",
+        ),
+        Workload(
+            "sqlite",
+            sqlite_query,
+            RELEASES,
+            "io",
+            "aggregate query on a local sqlite3 file",
+            service="sqlite",
+            no_subinterpreters=_aborts_312("sqlite3"),
+        ),
+        Workload(
+            "file",
+            file_io,
+            RELEASES,
+            "io",
+            "write + read 512 KiB temp file per unit",
+            service="files",
+        ),
+        Workload("contention", contention, HOLDS, "sync", "lock-protected shared counter"),
+        Workload("alloc", alloc, HOLDS, "alloc", "build and drop small containers (GC)"),
+        *(
+            Workload(name, fn, HOLDS, "shared", summary)
+            for name, fn, summary in [
+                ("shared_method", shared_method, "method calls on one shared instance"),
+                ("shared_function", shared_function, "calls of one module-level function"),
+                ("shared_dict_read", shared_dict_read, "lookups in one shared dict"),
+                ("shared_list_read", shared_list_read, "indexed reads of one shared list"),
+                ("new_objects", new_objects, "create and drop instances of one class"),
+                ("new_closures", new_closures, "create a closure, call it once"),
+                ("shared_attr_write", shared_attr_write, "attribute writes on one instance"),
+                ("thread_local_read", thread_local_read, "reads of one threading.local"),
+            ]
+        ),
+        Workload("fault-exit", fault_exit, HOLDS, "fault", "worker calls os._exit(3)", fault=True),
+        Workload("fault-raise", fault_raise, HOLDS, "fault", "worker raises", fault=True),
+        Workload("fault-hang", fault_hang, WAITS, "fault", "worker never returns", fault=True),
+        Workload("fault-segv", fault_segv, HOLDS, "fault", "worker segfaults", fault=True),
+    ]
+}
+
+# the shared-object family runs when asked for (gilcompare run --workload shared_method ...)
+# and in benchmarks/shared_objects.py: eight more workloads would double the default run
+SHARED_WORKLOADS = [name for name, w in WORKLOADS.items() if w.kind == "shared"]
+DEFAULT_WORKLOADS = [
+    name for name, w in WORKLOADS.items() if not w.fault and name not in SHARED_WORKLOADS
+]
+
+
+def get_workload(name: str) -> Workload:
+    """Look a workload up by name, or fail naming the valid choices."""
+    try:
+        return WORKLOADS[name]
+    except KeyError:
+        raise ValueError(f"unknown workload {name!r}: choose from {', '.join(WORKLOADS)}") from None

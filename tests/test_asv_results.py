@@ -1,0 +1,286 @@
+"""Tests for gilcompare.asv.results and `gilcompare results`: asv's files read back, bad
+input as one line."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gilcompare.asv import results as asvresults
+from gilcompare.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+COLUMNS = ["result", "params", "version", "started_at", "duration"]
+SCALING_PARAMS = [["'count'"], ["'threads'", "'processes-fork'"], ["1", "2"]]
+
+
+def _write(
+    folder: Path,
+    commit: str,
+    python: str,
+    date: int,
+    speedups: list[Any],
+    params: list[list[str]] = SCALING_PARAMS,
+) -> None:
+    """An asv results file: count on threads and fork at 1 and 2 workers (unless ``params``
+    says otherwise), and the capacity."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "machine.json").write_text(json.dumps({"machine": folder.name}))
+    data = {
+        "commit_hash": commit,
+        "env_name": f"virtualenv-py{python}",
+        "date": date,
+        "python": python,
+        "env_vars": {},
+        "result_columns": COLUMNS,
+        "results": {
+            "cpu.Scaling.track_speedup": [speedups, params, "v", 0, 1.0],
+            "cpu.Machine.track_parallel_capacity": [[1.9], [], "v", 0, 1.0],
+        },
+    }
+    (folder / f"{commit[:8]}-virtualenv-py{python}.json").write_text(json.dumps(data))
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """Two runs on machine 'box': an old one on 3.12, the latest on 3.9 and 3.12."""
+    box = tmp_path / "box"
+    _write(box, "a" * 40, "3.12", 1_000, [1.0, 0.5, 1.0, 1.5])
+    _write(box, "b" * 40, "3.12", 2_000, [1.0, 0.98, 1.0, 1.9])
+    _write(box, "b" * 40, "3.9", 2_000, [1.0, 1.01, 1.0, None])
+    return tmp_path
+
+
+def test_latest_run_by_python(results: Path) -> None:
+    """Columns are Pythons in version order; a skipped cell is None; capacity comes last."""
+    run = asvresults.pick_run(results)
+    assert (run.machine, run.commit) == ("box", "b" * 40)
+    pythons, rows = asvresults.speedup_table(run, workers=2)
+    assert pythons == ["3.9", "3.12"]
+    by_model = {row["model"]: row for row in rows}
+    assert by_model["threads"] == {
+        "workload": "count",
+        "model": "threads",
+        "3.9": 1.01,
+        "3.12": 0.98,
+    }
+    assert by_model["processes-fork"]["3.12"] == 1.9
+    assert by_model["processes-fork"]["3.9"] is None
+    assert rows[-1]["workload"] == "machine" and rows[-1]["3.9"] == 1.9
+
+
+def test_older_run_by_commit_prefix(results: Path) -> None:
+    pythons, rows = asvresults.speedup_table(asvresults.pick_run(results, commit="aaa"), 2)
+    assert pythons == ["3.12"] and rows[0]["3.12"] == 0.5
+
+
+def test_results_command_table_and_json(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["results", str(results), "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "at 1 workers: machine box, commit bbbbbbbb" in out
+    assert out.splitlines()[1].split() == ["workload", "model", "3.9", "3.12"]
+    assert main(["results", str(results), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["workers"] == 2 and data["pythons"] == ["3.9", "3.12"]
+    assert "A/A" not in out  # no control row, no note about it
+
+
+def test_results_command_explains_the_control_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run with the serial A/A cells prints them as a row and says what they are."""
+    params = [["'count'"], ["'serial'", "'threads'"], ["2"]]
+    _write(tmp_path / "box", "c" * 40, "3.13", 3_000, [0.97, 1.02], params)
+    assert main(["results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:3] for line in out.splitlines()[3:5]] == [
+        ["count", "serial", "0.970"],
+        ["count", "threads", "1.020"],
+    ]
+    assert out.splitlines()[-1].startswith("serial: serial timed against serial in the same")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workers", "3"], "no speedups at 3 workers in this run: choose from 1, 2"),
+        (["--workers", "0"], "--workers must be an integer of at least 1, got 0"),
+        (["--machine", "nope"], "unknown machine 'nope': choose from box"),
+        (["--commit", "c"], "no single run for commit 'c': choose from aaaaaaaa"),
+    ],
+)
+def test_bad_input_is_one_line(
+    results: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["results", str(results), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("{oops", "is not JSON"), ('{"commit_hash": "x"}', "lacks commit_hash, python")],
+)
+def test_corrupt_or_missing_results(
+    results: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    (results / "box" / "broken.json").write_text(text)
+    assert main(["results", str(results)]) == 2
+    assert message in capsys.readouterr().err
+    assert main(["results", str(results / "absent")]) == 2
+    assert "no asv results folder at" in capsys.readouterr().err
+
+
+def test_several_machines_need_a_choice(results: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(results / "other", "c" * 40, "3.11", 3_000, [1.0, 1.0, 1.0, 1.8])
+    assert main(["results", str(results)]) == 2
+    assert "choose --machine box|other" in capsys.readouterr().err
+    assert main(["results", str(results), "--machine", "other"]) == 0
+
+
+def test_committed_results_cover_five_pythons() -> None:
+    """The committed history's latest run: at least five Pythons, each with a count speedup
+    for threads and fork processes at 2 workers and the machine's capacity beside them."""
+    run = asvresults.pick_run(ROOT / "results")
+    pythons, rows = asvresults.speedup_table(run, workers=2)
+    assert len(pythons) >= 5
+    count = {row["model"]: row for row in rows if row["workload"] == "count"}
+    for python in pythons:
+        for model in ("threads", "processes-fork"):
+            value = count[model][python]
+            assert value is not None and math.isfinite(value) and value > 0
+        assert 0 < rows[-1][python] <= 2.2
+
+
+# ------------------------------------------------------------------- every file validated
+
+ASV_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+PARAM_TEXT = st.sampled_from(["'count'", "'threads'", "2", "1", "[1]", "{}", "x(", "2.5", "True"])
+
+
+def _good_asv() -> dict[str, Any]:
+    return {
+        "commit_hash": "b" * 40,
+        "env_name": "virtualenv-py3.12",
+        "date": 2_000,
+        "python": "3.12",
+        "env_vars": {"PYTHON_GIL": ""},
+        "params": {"num_cpu": "2"},
+        "result_columns": list(COLUMNS),
+        "results": {
+            "cpu.Scaling.track_speedup": [[1.0, 0.98, 1.0, math.nan], SCALING_PARAMS, "v", 0, 1.0],
+            "cpu.Machine.track_parallel_capacity": [[1.9], [], "v", 0, 1.0],
+        },
+    }
+
+
+@st.composite
+def mutated_asv(draw: st.DrawFn) -> Any:
+    """A valid asv results file, then random edits anywhere: a value replaced (by any JSON,
+    a wrong shape, a bad param literal), a key dropped, the whole file swapped."""
+    data: Any = json.loads(json.dumps(_good_asv()).replace("NaN", "null"))
+    for _ in range(draw(st.integers(1, 4))):
+        # walk down to a random container, then edit one of its slots
+        node, depth = data, draw(st.integers(0, 4))
+        for _ in range(depth):
+            children = (
+                list(node.values())
+                if isinstance(node, dict)
+                else node
+                if isinstance(node, list)
+                else []
+            )
+            containers = [c for c in children if isinstance(c, (dict, list)) and c]
+            if not containers:
+                break
+            node = draw(st.sampled_from(containers))
+        action = draw(st.sampled_from(["replace", "param", "drop", "whole"]))
+        if action == "whole":
+            return draw(ASV_JSON)
+        if isinstance(node, dict) and node:
+            key = draw(st.sampled_from(sorted(node)))
+            if action == "drop":
+                node.pop(key)
+            else:
+                node[key] = draw(ASV_JSON if action == "replace" else PARAM_TEXT)
+        elif isinstance(node, list) and node:
+            i = draw(st.integers(0, len(node) - 1))
+            if action == "drop":
+                node.pop(i)
+            else:
+                node[i] = draw(ASV_JSON if action == "replace" else PARAM_TEXT)
+    return data
+
+
+def test_the_reference_asv_file_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The mutations below start from a file `results` reads (NaN is asv's 'no value')."""
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(_good_asv()))
+    assert main(["results", str(tmp_path)]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d.update(results=[]), "results is [], expected a mapping"),
+        (lambda d: d.update(date="2024-01-01"), 'date is "2024-01-01", expected milliseconds'),
+        (lambda d: d.update(commit_hash=12345), "commit_hash is 12345"),
+        (lambda d: d["results"].update({"cpu.Scaling.track_speedup": [[1.0]]}), "expected one of"),
+        (lambda d: d.update(python=""), 'python is ""'),
+        (lambda d: d["results"]["cpu.Scaling.track_speedup"][1].pop(), "expected workloads"),
+        (lambda d: d.update(env_vars=[]), "env_vars is []"),
+        (lambda d: d["results"]["cpu.Scaling.track_speedup"].__setitem__(0, "1.0"), "result"),
+    ],
+)
+def test_wrong_shapes_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Any, message: str
+) -> None:
+    """An asv file with a wrong shape: exit 2, one line naming the file and the field."""
+    data = _good_asv()
+    edit(data)
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(data))
+    assert main(["results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "run.json" in err and message in err, err
+
+
+@settings(
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=mutated_asv())
+def test_results_never_crashes_on_any_asv_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any
+) -> None:
+    """Mutated asv files: `results` prints a table (0) or one line (2), never a traceback."""
+    box = tmp_path / "box"
+    box.mkdir(exist_ok=True)
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(data))
+    status = main(["results", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status in (0, 2), err
+    if status == 2:
+        assert err.count("\n") == 1 and err.startswith("gilcompare: error: "), err

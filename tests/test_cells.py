@@ -1,0 +1,66 @@
+"""Tests for gilcompare.measure.cells: plans, baselines, speedup and checksum verdicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from gilcompare.measure.cells import Cell, Result, ideal_speedup, measure, plan
+from gilcompare.models import gil_enabled
+from gilcompare.workloads import get_workload
+
+
+def test_strong_plan_is_fixed_total_and_weak_grows() -> None:
+    """Strong scaling keeps the task list; weak scaling grows it with the workers."""
+    w = get_workload("count")
+    assert plan(w, "strong", 1, "standard") == plan(w, "strong", 8, "standard")
+    assert len(plan(w, "weak", 4, "standard")) == 4 * len(plan(w, "weak", 1, "standard"))
+    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == 64
+
+
+def test_ideal_speedup() -> None:
+    """CPU work is bounded by the cores, waiting work by the workers."""
+    assert ideal_speedup(get_workload("count"), 8, cpus=2) == 2
+    assert ideal_speedup(get_workload("sleep"), 64, cpus=2) == 64
+
+
+def test_baseline_runs_the_same_task_list() -> None:
+    """A weak cell's serial baseline has the same workers (so the same tasks)."""
+    cell = Cell("count", "threads", 4, "weak")
+    assert cell.baseline().model == "serial" and cell.baseline().workers == 4
+    assert Cell("count", "threads", 4).baseline().workers == 1
+
+
+def test_measure_records_conditions() -> None:
+    """A measurement carries its checksum, GIL status, metadata and timings."""
+    r = measure(Cell("sleep", "threads", 4, profile="tiny", repeat=2))
+    assert r.status == "ok" and len(r.times) == 2 and r.seconds > 0
+    assert r.workers_seen == 4 and r.gil_enabled is gil_enabled()  # threads share this GIL
+    assert {"python", "free_threaded", "cpu_count", "cpu_usable"} <= set(r.meta)
+    serial = measure(Cell("sleep", "serial", 1, profile="tiny", repeat=2))
+    r.compare(serial)
+    assert r.status == "ok" and r.speedup > 1.5  # 8 tasks of 1 ms over 4 threads
+
+
+def test_compare_flags_a_wrong_answer() -> None:
+    """A fast wrong answer is a mismatch, not a speedup."""
+    fast = Result("count", "threads", 2, "strong", "warm", "ok", seconds=0.1, checksum="a")
+    slow = Result("count", "serial", 1, "strong", "warm", "ok", seconds=1.0, checksum="b")
+    fast.compare(slow)
+    assert fast.status == "mismatch" and fast.speedup is None
+
+
+def test_cold_mode_and_skips() -> None:
+    """Cold mode times create+run+shutdown; an impossible combination is skipped."""
+    assert (
+        measure(Cell("sleep", "threads", 2, mode="cold", profile="tiny", repeat=1)).status == "ok"
+    )
+    r = measure(Cell("numpy", "subinterpreters", 2, profile="tiny", repeat=1))
+    assert r.status == "skipped" and r.reason
+
+
+@pytest.mark.parametrize("field,value", [("workers", 0), ("repeat", 0), ("size", -1)])
+def test_cell_validation(field: str, value: int) -> None:
+    """Counts below one are refused with the rule."""
+    kwargs = {"workload": "count", "model": "serial", "workers": 1, field: value}
+    with pytest.raises(ValueError, match="at least 1"):
+        Cell(**kwargs).validate()
