@@ -136,3 +136,31 @@ def test_deployed_models_are_measured_only_when_named() -> None:
 
     assert not set(DEPLOYED_MODELS) & set(STANDARD_MODELS)
     assert not set(DEPLOYED_MODELS) & set(probe.DEFAULT_MODELS)
+
+
+@pytest.mark.parametrize(
+    "model", ["thread-per-task", "mp-pool-fork", "joblib-threads", "dask-threads"]
+)
+def test_cold_start_starts_the_library_itself(
+    model: str, no_orphans: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start probe times the model's own start and close, not a stand-in pool: a no-op per
+    worker runs through the model's runner (dask's map needs arguments; the probe's have none)."""
+    if get_model(model).unavailable():
+        pytest.skip(get_model(model).unavailable())
+    from gilcompare.probes import start
+
+    calls: list[str] = []
+    real = get_model(model).start
+
+    class Spy:
+        def __getattr__(self, name: str) -> object:
+            return getattr(get_model(model), name)
+
+        def start(self, workers: int) -> object:
+            calls.append(model)
+            return real(workers)
+
+    monkeypatch.setattr(start, "get_model", lambda name: Spy())
+    start.start_workers(model, 2)
+    assert calls == [model]

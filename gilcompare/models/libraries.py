@@ -113,7 +113,10 @@ class DaskRunner(Runner):
         if not arglists:
             return []
         # pure=False: equal arguments are separate tasks, not one cached result
-        futures = self.client.map(fn, *zip(*arglists), pure=False)
+        if arglists[0]:
+            futures = self.client.map(fn, *zip(*arglists), pure=False)
+        else:  # map needs an iterable of arguments: tasks without any are submitted one by one
+            futures = [self.client.submit(fn, pure=False) for _ in arglists]
         return list(self.client.gather(futures))
 
     def close(self) -> None:

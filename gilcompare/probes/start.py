@@ -105,7 +105,7 @@ def start_workers(model: str, workers: int) -> None:
             raise RuntimeError(f"a subinterpreter failed: {errors[0]}")
     elif m.kind == "asyncio":
         asyncio.run(_noop_tasks(workers))
-    elif m.kind == "library":  # loky: a pool of its own, started by work and shut down
+    elif m.name == "loky":  # a pool of its own, started by work and shut down
         import loky
 
         pool = loky.ProcessPoolExecutor(workers)
@@ -114,6 +114,10 @@ def start_workers(model: str, workers: int) -> None:
                 future.result()
         finally:
             pool.shutdown(wait=True)
+    elif m.kind == "library":  # the library's own start (a cluster, a pool), a no-op per
+        # worker, and its own close: what a user of that library waits for before any work
+        with m.start(workers) as runner:
+            runner.starmap(noop, [()] * workers)
     else:
         raise ValueError(f"model {model!r} has no workers to start: it runs tasks in the caller")
 
