@@ -83,7 +83,7 @@ def speedup_plot(results: Sequence[Result], path: str) -> str:
         for model, points in sorted(series[workload].items()):
             points.sort()
             xs, ys = [n for n, _ in points], [s for _, s in points]
-            ax.plot(xs, ys, marker="o", label=model, color=_color(model))
+            ax.plot(xs, ys, label=model, **_style(model))
         if ideal.get(workload):
             xs = sorted(ideal[workload])
             ax.plot(xs, [ideal[workload][n] for n in xs], "k--", linewidth=1, label="ideal")
@@ -127,10 +127,10 @@ def across_pythons_plot(
     xs = list(range(len(pythons)))
     for ax, workload in zip(axes.flat, names):
         for model, values in panels[workload].items():
-            style = {"color": _color(model), "linestyle": ":" if model == "serial" else "-"}
+            style = _style(model)
             label = "serial (A/A)" if model == "serial" else model
             ys = [math.nan if v is None else v for v in values]
-            ax.plot(xs, ys, marker="o", label=label, **style)
+            ax.plot(xs, ys, label=label, **style)
         w = WORKLOADS.get(workload)
         if w is not None:
             ideal = ideal_speedup(w, workers, cpus)
@@ -151,12 +151,20 @@ def across_pythons_plot(
     return f"plot: speedup at {workers} workers across {len(pythons)} Pythons written to {path}"
 
 
-def _color(model: str) -> str:
-    """The same colour for a model in every panel and every plot; serial grey."""
+def _style(model: str) -> dict[str, str]:
+    """The same colour, line and marker for a model in every panel and every plot: serial
+    grey and dotted; past the palette's ten colours the models come round again dashed,
+    with square markers, so no two models look alike."""
     if model == "serial":
-        return "grey"
+        return {"color": "grey", "linestyle": ":", "marker": "o"}
     names = [name for name in MODELS if name != "serial"]
-    return f"C{names.index(model) % 10}" if model in names else "C9"
+    index = names.index(model) if model in names else len(names)
+    turn = index // 10
+    return {
+        "color": f"C{index % 10}",
+        "linestyle": ("-", "--", "-.")[turn % 3],
+        "marker": ("o", "s", "^")[turn % 3],
+    }
 
 
 def _panels(names: Sequence[str], path: str) -> tuple[Any, Any, Any]:
