@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -517,3 +519,25 @@ def test_progress_says_elapsed_and_left(cli) -> None:  # type: ignore[no-untyped
     assert len(lines) == 2 and all("elapsed 0:0" in x and "left" in x for x in lines)
     assert lines[-1].endswith("about 0:00 left")
     assert cli(*argv, *TINY).stderr == ""
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_progress_on_a_terminal_is_a_bar(tmp_path: Path) -> None:
+    """On a terminal the progress is tqdm's bar: measurements done of all, elapsed time, the
+    estimate of what is left and the cell being measured, redrawn in place."""
+    import pty
+
+    command = [sys.executable, "-m", "gilcompare", "run", "--workload", "count"]
+    command += ["--model", "threads", "--workers", "1", "--profile", "tiny", "--repeat", "1"]
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=secondary, cwd=tmp_path)
+    os.close(secondary)
+    out = b""
+    with contextlib.suppress(OSError):  # EIO once the child has closed the terminal
+        while chunk := os.read(primary, 4096):
+            out += chunk
+    os.close(primary)
+    assert proc.wait(timeout=60) == 0
+    text = out.decode("utf-8", "replace")
+    assert "2/2" in text and "elapsed 00:0" in text and "left" in text, text
+    assert "count · threads · 1" in text and "\r" in text

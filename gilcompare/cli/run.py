@@ -8,8 +8,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options, show_progress
+from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options
 from gilcompare.cli.options import choices, positive_int, positive_ints
+from gilcompare.cli.progress import Progress
 from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
 from gilcompare.measure.cells import MODES, Cell, Result, plan
 from gilcompare.measure.matrix import estimate_seconds, measuring_order, run_cells
@@ -42,41 +43,6 @@ RUN_COLUMNS = [
     ("status", "status"),
     ("reason", "note"),
 ]
-
-
-def _fail_line(res: Result) -> str:
-    return f"{PROG}: {res.workload} under {res.model} ({res.workers} workers): {res.reason}"
-
-
-class _Progress:
-    """Progress lines on stderr (unless quiet) and, always, a line for each failure."""
-
-    def __init__(self, enabled: bool, debug: bool) -> None:
-        self.enabled = enabled
-        self.debug = debug
-
-    def starting(self, index: int, total: int, cell: Cell, elapsed: float, left: float) -> None:
-        if sys.stderr.isatty():
-            show_progress(self.enabled, f"{_label(index, total, cell)} … {_eta(elapsed, left)}")
-
-    def finished(
-        self, index: int, total: int, cell: Cell, res: Result, elapsed: float, left: float
-    ) -> None:
-        shown = f"{res.seconds:.3f} s" if res.seconds is not None else res.status
-        label = _label(index, total, cell)
-        show_progress(self.enabled, f"{label}: {shown}; {_eta(elapsed, left)}", done=True)
-        if res.status in ("failed", "mismatch"):
-            print(_fail_line(res), file=sys.stderr)
-            if self.debug and res.traceback:
-                print(res.traceback, file=sys.stderr)
-
-
-def _label(index: int, total: int, cell: Cell) -> str:
-    return f"[{index}/{total}] {cell.workload} · {cell.model} · {cell.workers}"
-
-
-def _eta(elapsed: float, left: float) -> str:
-    return f"elapsed {clock(elapsed)}, about {clock(left)} left"
 
 
 def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
@@ -167,14 +133,17 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
     if getattr(args, "dry_run", False):
         return _dry_run(measuring_order(cells), args.json)
     saver = _Saver(output) if output else None
+    progress = Progress(not args.quiet, args.debug)
     try:
-        results = run_cells(cells, args.timeout, _Progress(not args.quiet, args.debug), saver)
+        results = run_cells(cells, args.timeout, progress, saver)
     except Interrupted as exc:
+        progress.close()
         partial = exc.partial
         if partial:
             emit(partial, args.json)
         print(f"{PROG}: interrupted; {len(partial)} measurements kept", file=sys.stderr)
         return exc.status
+    progress.close()
     emit(results, args.json)
     if note := gil_reenabled(results):
         print(f"{PROG}: note: {note}", file=sys.stderr)
