@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,12 @@ import psutil
 import pytest
 
 TAG_VAR = "GILCOMPARE_TEST_TAG"
+
+# Started in the background (`cmd &` in a script, nohup), this process ignores SIGINT, and so
+# would every command it starts: the tests that press Ctrl-C on a run would then wait for a
+# run that ignores it. A handler here makes the commands start with the default action again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def tagged(tag: str) -> list[psutil.Process]:
