@@ -12,189 +12,33 @@ per task) and workers (what runs in every worker: its report of the GIL, its env
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import importlib.util
-import multiprocessing
-import os
-import sys
-from dataclasses import dataclass
+import importlib
+from typing import Any
 
-from gilcompare.models.runners import (
-    AsyncioRunner,
-    ExecutorRunner,
-    InterpreterPoolRunner,
-    Runner,
-    SerialExecutor,
-)
-from gilcompare.models.subinterpreters import SubinterpreterPoolExecutor, subinterpreters_module
-from gilcompare.models.workers import (
-    GIL_REENABLED_NOTE,
-    IMPORT_ENV,
-    apply_environment,
-    free_threaded_build,
-    gil_enabled,
-    gil_reenabled,
-    harness_environment,
-    worker_info,
-)
-from gilcompare.workloads import Workload
-
-
-@dataclass(frozen=True)
-class Model:
-    """A concurrency model: how to start it and why it may not run here."""
-
-    name: str
-    kind: str  # baseline | threads | processes | subinterpreters | asyncio | library
-    summary: str
-    start_method: str | None = None
-    parallel_workers: bool = True  # False when one worker does everything (serial, asyncio)
-
-    def unavailable(self) -> str | None:
-        """Why this model cannot run on this interpreter, or None when it can."""
-        methods = multiprocessing.get_all_start_methods()
-        if self.start_method is not None and self.start_method not in methods:
-            return f"start method {self.start_method!r} is not available on {sys.platform}"
-        if self.kind == "subinterpreters":
-            if sys.version_info < (3, 12):
-                return "subinterpreters with their own GIL require Python 3.12+"
-            if not hasattr(cf, "InterpreterPoolExecutor") and subinterpreters_module() is None:
-                return "this interpreter has no subinterpreter module"
-        if self.name == "loky":
-            try:
-                import loky  # noqa: F401
-            except ImportError:
-                return "loky is not installed (pip install 'gilcompare[pools]')"
-        if self.name in DEPLOYED_MODELS:
-            from gilcompare.models import libraries
-
-            for module in libraries.REQUIRES.get(self.name, ()):
-                if importlib.util.find_spec(module) is None:
-                    return f"{module} is not installed ({libraries.INSTALL_HINT})"
-            if self.name == "dask-cluster" and not os.environ.get(libraries.DASK_SCHEDULER_ENV):
-                return (
-                    "needs an existing scheduler: --dask-scheduler tcp://HOST:PORT "
-                    f"(or {libraries.DASK_SCHEDULER_ENV})"
-                )
-        return None
-
-    def cannot_run(self, workload: Workload) -> str | None:
-        """Why this model cannot run this workload here, or None when it can."""
-        reason = self.unavailable()
-        if reason is None and self.kind == "subinterpreters":
-            reason = workload.no_subinterpreters
-        return reason
-
-    def start(self, workers: int) -> Runner:
-        """Create the workers (not yet warm); raises ValueError when unavailable."""
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        reason = self.unavailable()
-        if reason is not None:
-            raise ValueError(f"model {self.name!r} is not available: {reason}")
-        if self.kind == "baseline":
-            return ExecutorRunner(self, workers, SerialExecutor())
-        if self.kind == "threads":
-            return ExecutorRunner(self, workers, cf.ThreadPoolExecutor(workers))
-        if self.kind == "processes":
-            ctx = multiprocessing.get_context(self.start_method)
-            pool = cf.ProcessPoolExecutor(
-                workers,
-                mp_context=ctx,
-                initializer=apply_environment,
-                initargs=(harness_environment(),),
-            )
-            return ExecutorRunner(self, workers, pool)
-        if self.kind == "subinterpreters":
-            if hasattr(cf, "InterpreterPoolExecutor"):
-                return InterpreterPoolRunner(self, workers, cf.InterpreterPoolExecutor(workers))
-            return ExecutorRunner(self, workers, SubinterpreterPoolExecutor(workers))
-        if self.kind == "asyncio":
-            return AsyncioRunner(self, workers)
-        if self.name in DEPLOYED_MODELS:
-            from gilcompare.models import libraries
-
-            return libraries.start(self, workers)
-        if self.name == "loky":
-            import loky
-
-            pool = loky.ProcessPoolExecutor(
-                workers, initializer=apply_environment, initargs=(harness_environment(),)
-            )
-            return ExecutorRunner(self, workers, pool)
-        raise AssertionError(f"model kind {self.kind!r} has no runner")
-
-
-MODELS: dict[str, Model] = {
-    m.name: m
-    for m in [
-        Model("serial", "baseline", "one task after another in the caller", parallel_workers=False),
-        Model("threads", "threads", "concurrent.futures.ThreadPoolExecutor"),
-        Model("processes-fork", "processes", "ProcessPoolExecutor, fork context", "fork"),
-        Model("processes-spawn", "processes", "ProcessPoolExecutor, spawn context", "spawn"),
-        Model(
-            "processes-forkserver",
-            "processes",
-            "ProcessPoolExecutor, forkserver context",
-            "forkserver",
-        ),
-        Model(
-            "subinterpreters", "subinterpreters", "one isolated interpreter (own GIL) per thread"
-        ),
-        Model("asyncio", "asyncio", "coroutines on one event loop", parallel_workers=False),
-        Model("loky", "library", "loky's robust process pool (library pool)"),
-        # the models people deploy (gilcompare.models.libraries); measured when asked for by name
-        Model("joblib-loky", "library", "joblib.Parallel, loky backend (processes)"),
-        Model("joblib-threads", "library", "joblib.Parallel, threading backend"),
-        Model("dask-processes", "library", "dask.distributed LocalCluster, a process per worker"),
-        Model("dask-threads", "library", "dask.distributed LocalCluster, threads in one process"),
-        Model("dask-cluster", "library", "dask.distributed Client of an existing scheduler"),
-        Model("mp-pool-fork", "library", "multiprocessing.Pool, fork context", "fork"),
-        Model("mp-pool-spawn", "library", "multiprocessing.Pool, spawn context", "spawn"),
-        Model("process-per-task", "library", "a new Process per task (fork), as the seed", "fork"),
-        Model("thread-per-task", "library", "a new Thread per task, as the seed"),
-    ]
+# name -> module: loaded on first use, so that workers (which import gilcompare.models.workers,
+# and so this package) never pay for the registry's imports. On a build without PGO, a
+# subinterpreter took 0.3 s to import them before its first task.
+_EXPORTS = {
+    "DEPLOYED_MODELS": "registry",
+    "MODELS": "registry",
+    "STANDARD_MODELS": "registry",
+    "Model": "registry",
+    "available_models": "registry",
+    "get_model": "registry",
+    "Runner": "runners",
+    "GIL_REENABLED_NOTE": "workers",
+    "IMPORT_ENV": "workers",
+    "free_threaded_build": "workers",
+    "gil_enabled": "workers",
+    "gil_reenabled": "workers",
+    "worker_info": "workers",
 }
-# Measured by `gilcompare run` only when named: the default grid stays the executors' one.
-DEPLOYED_MODELS = (
-    "joblib-loky",
-    "joblib-threads",
-    "dask-processes",
-    "dask-threads",
-    "dask-cluster",
-    "mp-pool-fork",
-    "mp-pool-spawn",
-    "process-per-task",
-    "thread-per-task",
-)
-STANDARD_MODELS = tuple(name for name in MODELS if name not in DEPLOYED_MODELS)
 
 
-def get_model(name: str) -> Model:
-    """Look a model up by name, or fail naming the valid choices."""
-    try:
-        return MODELS[name]
-    except KeyError:
-        raise ValueError(f"unknown model {name!r}: choose from {', '.join(MODELS)}") from None
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def available_models() -> list[str]:
-    """Names of the models this interpreter can run."""
-    return [name for name, m in MODELS.items() if m.unavailable() is None]
-
-
-__all__ = [
-    "DEPLOYED_MODELS",
-    "GIL_REENABLED_NOTE",
-    "IMPORT_ENV",
-    "MODELS",
-    "STANDARD_MODELS",
-    "Model",
-    "Runner",
-    "available_models",
-    "free_threaded_build",
-    "get_model",
-    "gil_enabled",
-    "gil_reenabled",
-    "worker_info",
-]
+__all__ = sorted(_EXPORTS)

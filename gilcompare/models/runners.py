@@ -43,14 +43,17 @@ class Runner:
         """Make every worker exist and run a task of the workload: a steady state to time.
 
         Each warm-up task sleeps after its work so that the next one lands on another worker;
-        the rounds grow longer until every worker has answered.
+        the rounds grow longer until every worker has answered. A model whose one worker does
+        everything (serial, asyncio) runs one warm-up task, without the pause.
         """
         seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-        for delay in (0.05, 0.1, 0.2, 0.4, 0.8):
+        parallel = self.model.parallel_workers
+        tasks = self.workers if parallel else 1
+        for delay in (0.05, 0.1, 0.2, 0.4, 0.8) if parallel else (0.0,):
             if workload is None:
-                infos = self.starmap(worker_info, [(delay,)] * self.workers)
+                infos = self.starmap(worker_info, [(delay,)] * tasks)
             else:
-                infos = self.starmap(warm_task, [(workload.name, delay)] * self.workers)
+                infos = self.starmap(warm_task, [(workload.name, delay)] * tasks)
             for info in infos:
                 seen[(info["pid"], info["thread"], info["interpreter"])] = info
             if len(seen) >= self.workers or not self.model.parallel_workers:

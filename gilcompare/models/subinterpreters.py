@@ -7,7 +7,6 @@ does the same with the low-level module (``_interpreters``, 3.12's ``_xxsubinter
 from __future__ import annotations
 
 import concurrent.futures as cf
-import importlib
 import json
 import os
 import queue
@@ -15,16 +14,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-
-def subinterpreters_module() -> Any:
-    """The interpreter's low-level subinterpreter module (3.12: _xxsubinterpreters)."""
-    for name in ("_interpreters", "_xxsubinterpreters"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
-
+from gilcompare.models.workers import subinterpreters_module
 
 _SCRIPT = """\
 import json as _json, os as _os, sys as _sys

@@ -15,7 +15,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from gilcompare.models.subinterpreters import subinterpreters_module
+
+def subinterpreters_module() -> Any:
+    """The interpreter's low-level subinterpreter module (3.12: _xxsubinterpreters)."""
+    for name in ("_interpreters", "_xxsubinterpreters"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
 
 
 def free_threaded_build() -> bool:

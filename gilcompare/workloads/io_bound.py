@@ -7,7 +7,6 @@ processes and subinterpreters inherit the environment, so workers find them with
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import threading
@@ -38,6 +37,8 @@ def sleep(size: int) -> int:
 
 async def sleep_async(size: int) -> int:
     """asyncio.sleep of 1 ms per unit (waits on the event loop)."""
+    import asyncio  # here: workers of the other models never load an event loop
+
     await asyncio.sleep(size * SLEEP_MS_PER_UNIT / 1000)
     return size
 
@@ -90,6 +91,7 @@ def http_get(size: int) -> int:
 
 async def http_get_async(size: int) -> int:
     """GET a page once per unit with asyncio streams on one keep-alive connection (waits)."""
+    import asyncio
     from urllib.parse import urlsplit
 
     parts = urlsplit(_service(HTTP_URL_ENV, "http"))
