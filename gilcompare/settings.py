@@ -38,7 +38,7 @@ PROFILES: dict[str, Profile] = {
         Profile("standard", task_units=50, tasks=16, wait_tasks=64, weak_tasks_per_worker=2),
         Profile("quick", task_units=20, tasks=8, wait_tasks=64, weak_tasks_per_worker=1),
         Profile("tiny", task_units=1, tasks=4, wait_tasks=8, weak_tasks_per_worker=1),
-        # the asv suite's (benchmarks/): small enough for the suite to fit in 10 minutes per
+        # the asv suite's (benchmarks/): small enough for the suite to fit in 6 minutes per
         # interpreter, large enough that dispatch stays small beside the work: two fork
         # workers run count 1.8x faster than serial on 2 idle cores (1.75x with 20 units)
         Profile("asv", task_units=30, tasks=8, wait_tasks=8, weak_tasks_per_worker=1),
@@ -130,7 +130,7 @@ PROBE_WORKERS = {
 }
 PROBE_PAYLOADS = (2**20, PAYLOAD_BYTES)
 
-# The asv suite's probe sizes (benchmarks/probes.py): small enough for its 10-minute budget
+# The asv suite's probe sizes (benchmarks/probes.py): small enough for its 6-minute budget
 SUITE_PROBE_REPEAT = 3
 SUITE_MEMORY_REPEAT = 1  # a fresh tree's memory varies by well under 1% between samples
 SUITE_PINGS = 100

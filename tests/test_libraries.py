@@ -164,3 +164,60 @@ def test_cold_start_starts_the_library_itself(
     monkeypatch.setattr(start, "get_model", lambda name: Spy())
     start.start_workers(model, 2)
     assert calls == [model]
+
+
+LIBRARY_STOPS = [
+    ("joblib-loky", "event"),
+    ("joblib-loky", "terminate"),
+    ("joblib-threads", "event"),
+    ("dask-processes", "event"),
+    ("dask-processes", "terminate"),
+    ("dask-threads", "event"),
+    ("mp-pool-fork", "event"),
+    ("mp-pool-fork", "terminate"),
+    ("process-per-task", "terminate"),
+    ("thread-per-task", "event"),
+]
+
+
+@pytest.mark.parametrize("model,method", LIBRARY_STOPS)
+def test_stop_probe_stops_each_library(
+    model: str, method: str, no_orphans: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stop probe runs the library's own tasks: the seed's join(timeout) returns with every
+    task running, the library's stop ends them all within the cap, nothing is left behind."""
+    if get_model(model).unavailable():
+        pytest.skip(get_model(model).unavailable())
+    from gilcompare.probes.stop import probe_stop
+    from gilcompare.settings import STOP_CAP_S
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    rec = probe_stop(model, 2, method, check_ms=5, repeat=1, timeout=120)
+    assert rec.status == "ok", rec.reason
+    assert rec.alive_after_join == 2
+    assert rec.stop_ms is not None and 0 <= rec.stop_ms < STOP_CAP_S * 1000
+    assert not list(tmp_path.glob("gilcompare-stop-*"))
+
+
+@pytest.mark.parametrize(
+    "model,method,why",
+    [
+        ("dask-processes", "cancel", "the task runs on"),
+        ("dask-threads", "terminate", "cannot stop one that is running"),
+        ("dask-cluster", "terminate", "not the run's to stop"),
+        ("joblib-loky", "cancel", "no per-task cancel"),
+        ("joblib-threads", "terminate", "cannot interrupt a running task"),
+        ("loky", "event", "keeps its workers for reuse"),
+    ],
+)
+def test_stop_says_what_a_library_cannot_do(
+    model: str, method: str, why: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a library cannot stop is a skipped record with the reason, never a measurement."""
+    from gilcompare.probes.stop import not_applicable
+
+    monkeypatch.setenv(libraries.DASK_SCHEDULER_ENV, "tcp://127.0.0.1:8786")
+    reason = get_model(model).unavailable()
+    if reason is not None and "scheduler" not in reason:
+        pytest.skip(reason)
+    assert why in (not_applicable(model, method) or "")

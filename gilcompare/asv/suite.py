@@ -7,10 +7,12 @@ capacity; bench: the classes), and the files in benchmarks/ only declare paramet
 Nothing here does any work when imported: benchmarks/ asks ``worker_parameters()`` for the
 worker counts when asv imports it.
 
-The budget: ``nox -s bench`` must finish within 10 minutes per interpreter, creating the
-environment included. asv runs every parameter set in a fresh process (about 0.25 s before any
-work) and re-runs ``setup`` before every sample, so each sample pays for a new pool. What keeps
-the suite inside the budget, and so what its results mean:
+The budget: ``nox -s bench`` should take at most 6 minutes per environment and an hour for the
+ten (3.9-3.14, 3.13t and 3.14t with their ``PYTHON_GIL=1`` twins); ``gilcompare results
+--against COMMIT`` prints what each environment of two runs cost. asv runs every parameter
+set in a fresh process (about 0.25 s before any work) and re-runs ``setup`` before every
+sample, so each sample pays for a new pool. What keeps the suite inside the budget, and so
+what its results mean:
 
 * the ``asv`` profile (gilcompare.settings): 8 tasks of 30 units (about 30 ms each), so
   dispatch stays small beside the work;

@@ -112,6 +112,10 @@ def cmd_results(args: argparse.Namespace) -> int:
     if args.plot is not None:
         validate.check_target("--plot", args.plot)
     run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
+    if args.against is not None:
+        return _stability(
+            args, asvresults.pick_run(Path(args.results_dir), run.machine, args.against), run
+        )
     pythons, rows = asvresults.speedup_table(run, workers)
     if args.plot:
         from gilcompare.report.plot import across_pythons_plot
@@ -142,6 +146,38 @@ def cmd_results(args: argparse.Namespace) -> int:
     print(table(rows, columns))
     if any(row["model"] == "serial" for row in rows):
         print("serial: serial timed against serial in the same rounds (A/A), the noise floor")
+    return 0
+
+
+STABILITY_COLUMNS = [
+    ("environment", "environment"),
+    ("speedup_n", "speedups"),
+    ("speedup_median", "|Δ| median"),
+    ("speedup_p90", "|Δ| p90"),
+    ("time_n", "times"),
+    ("time_median", "|Δ| median"),
+    ("time_p90", "|Δ| p90"),
+    ("minutes_a", "min (first)"),
+    ("minutes_b", "min (second)"),
+]
+
+
+def _stability(args: argparse.Namespace, first: Any, second: Any) -> int:
+    """Two runs of the suite: how far each value moved between them, and what each cost."""
+    from gilcompare.asv import stability
+
+    if first.commit == second.commit:
+        raise UsageError("--against names the run being shown: choose another commit")
+    rows = stability.compare_runs(first, second)
+    if args.json:
+        print(json.dumps({"first": first.commit, "second": second.commit, "rows": rows}, indent=2))
+        return 0
+    print(
+        f"{first.commit[:8]} ({first.date:%Y-%m-%d %H:%M}) then {second.commit[:8]} "
+        f"({second.date:%Y-%m-%d %H:%M}), machine {first.machine}: relative change |b - a| / a "
+        "of every speedup (Scaling tracks) and time (time_*, timeraw_*) both runs measured"
+    )
+    print(table(stability.flat(rows), STABILITY_COLUMNS))
     return 0
 
 
@@ -189,6 +225,12 @@ def add_results(sub: Any) -> None:
     results.add_argument("--commit", help="a commit hash prefix (default: the latest run)")
     results.add_argument("--workers", default="2", help="worker count to show (default 2)")
     results.add_argument("--json", action="store_true")
+    results.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="compare the run with another one (a commit hash prefix): how far each speedup "
+        "and time moved, per environment, and what each run cost",
+    )
     results.add_argument(
         "--plot",
         metavar="FILE",

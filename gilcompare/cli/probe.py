@@ -170,8 +170,10 @@ def _stop_options(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="NAME",
         help="stop methods, repeatable or comma-separated: event (a flag the loop checks: "
-        "threading.Event, multiprocessing Event, a pipe for subinterpreters), terminate "
-        "(Process.terminate), cancel (Task.cancel); default: those each model can use",
+        "threading.Event, multiprocessing Event, a pipe for subinterpreters, a file for the "
+        "libraries' tasks), terminate (Process.terminate, Pool.terminate, joblib's abort that "
+        "kills loky's workers, closing dask's LocalCluster), cancel (Task.cancel); default: "
+        "those each model can use",
     )
     p.add_argument(
         "--check-ms",

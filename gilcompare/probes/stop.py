@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from gilcompare.errors import UsageError
 from gilcompare.models import get_model
+from gilcompare.probes import stop_libraries
 from gilcompare.probes.common import (
     NO_WORKERS,
     ProbeRecord,
@@ -84,10 +85,21 @@ _BY_KIND = {
 }
 
 
+# the seed's own pattern, one Process or Thread per task: the raw workers measured above
+_PER_TASK = {"process-per-task": "processes", "thread-per-task": "threads"}
+
+
+def _methods(model: str) -> dict[str, str | None]:
+    """Each stop method for ``model``: None when it applies, else why not."""
+    if model in stop_libraries.METHODS:
+        return stop_libraries.METHODS[model]
+    kind = _PER_TASK.get(model, get_model(model).kind)
+    return _BY_KIND.get(kind, {})
+
+
 def methods_for(model: str) -> list[str]:
     """The stop methods ``model`` can use."""
-    kind = get_model(model).kind
-    return [m for m, why in _BY_KIND.get(kind, {}).items() if why is None]
+    return [m for m, why in _methods(model).items() if why is None]
 
 
 def not_applicable(model: str, method: str | None = None) -> str | None:
@@ -95,15 +107,14 @@ def not_applicable(model: str, method: str | None = None) -> str | None:
     reason = model_unavailable(model)
     if reason is not None:
         return reason
-    kind = get_model(model).kind
-    if kind == "baseline":
+    if get_model(model).kind == "baseline":
         return NO_WORKERS
-    if kind not in _BY_KIND:
+    if not _methods(model):
         return (
             f"{model} keeps its workers for reuse and has no stop of its own; stop measures "
-            "raw threads, processes, asyncio tasks and subinterpreters"
+            "raw threads, processes, asyncio tasks, subinterpreters and the deployed libraries"
         )
-    why = _BY_KIND[kind].get(method) if method is not None else None
+    why = _methods(model).get(method) if method is not None else None
     if why is not None:
         return f"{why} (use {', '.join(methods_for(model))})"
     return None
@@ -156,12 +167,13 @@ def measure_stop(
     """Start workers looping, join(timeout), request a stop; time until all have exited."""
     count(check_ms)  # warm the loop body once before timing it
     check = statistics.median(time_call(count, check_ms) for _ in range(3))
-    kind = get_model(model).kind
+    kind = _PER_TASK.get(model, get_model(model).kind)
     stopper = {
         "threads": _stop_threads,
         "processes": _stop_processes,
         "subinterpreters": _stop_interpreters,
         "asyncio": _stop_tasks,
+        "library": stop_libraries.stop_round,
     }[kind]
     rounds = [stopper(model, workers, method, check_ms) for _ in range(repeat)]
     return {

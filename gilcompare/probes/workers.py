@@ -42,6 +42,36 @@ def spin_loop(ready: Any, units: int) -> None:
         count(units)
 
 
+def _mark(folder: str, what: str) -> None:
+    """Leave an empty file named after this worker (process and thread) in ``folder``."""
+    import threading
+
+    name = f"{what}-{os.getpid()}-{threading.get_ident()}"
+    with open(os.path.join(folder, name), "w", encoding="ascii"):
+        pass
+
+
+def flag_loop(flag: str, folder: str, units: int) -> int:
+    """The seed's loop for a library's task: announce itself, work ``units`` of count until the
+    file ``flag`` exists (a flag any thread or process can see), then say it stopped."""
+    _mark(folder, "ready")
+    while not os.path.exists(flag):
+        count(units)
+    _mark(folder, "done")
+    return os.getpid()
+
+
+def spin_forever(folder: str, units: int) -> None:
+    """A library's task that never checks anything: only killing its worker ends it."""
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # a pool's forked worker
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # inherited handler: terminate means die
+    _mark(folder, "ready")
+    while True:
+        count(units)
+
+
 # Run with run_string in a subinterpreter: interpreters share no Python objects, so the stop
 # "event" is an OS pipe that the loop polls between chunks of work.
 STOP_SCRIPT = """\
