@@ -61,7 +61,7 @@ def _build_entry(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -
     scaling: dict[tuple[str, str, str, int], dict[str, Any]] = {}
     probes: dict[str, Any] = {}
     for name in sorted(data["results"]):
-        cells = asvresults._cells(data, name)
+        cells = asvresults.cells(data, name)
         if name.endswith(SPEEDUP) or name.endswith(EFFICIENCY):
             field = "speedup" if name.endswith(SPEEDUP) else "efficiency"
             bench = name[: -len(EFFICIENCY)] + SPEEDUP if field == "efficiency" else name
@@ -85,7 +85,7 @@ def _build_entry(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -
                 "params": _params(name, benchmarks, width),
                 "cells": [[*map(str, combo), _value(v)] for combo, v in cells.items()],
             }
-    capacity = asvresults._cells(data, asvresults.CAPACITY).get(())
+    capacity = asvresults.cells(data, asvresults.CAPACITY).get(())
     return {
         "file": str(path),
         "commit": data["commit_hash"],

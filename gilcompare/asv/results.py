@@ -95,7 +95,7 @@ def cpus(run: Run) -> int | None:
     return None
 
 
-def _environment(data: dict[str, Any]) -> str:
+def environment_label(data: dict[str, Any]) -> str:
     """A column name: the Python build (3.14t), a free-threaded build run with PYTHON_GIL=1
     as its twin (3.14t+gil), and any other environment variables of the matrix."""
     env = dict(data.get("env_vars") or {})
@@ -106,7 +106,7 @@ def _environment(data: dict[str, Any]) -> str:
     return f"{python} {extra}".strip()
 
 
-def _cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | None]:
+def cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | None]:
     """A benchmark's value for every parameter combination (None: skipped or failed)."""
     entry = data["results"].get(name)
     if entry is None:
@@ -122,7 +122,7 @@ def _cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | Non
     return out
 
 
-def _version_key(label: str) -> tuple[Any, ...]:
+def version_key(label: str) -> tuple[Any, ...]:
     """Order columns by version, each GIL build before its free-threaded build and twin."""
     head = label.split()[0]
     found = re.match(r"(\d+)\.(\d+)(t?)(\+gil)?", head)
@@ -140,17 +140,17 @@ def speedup_table(run: Run, workers: int) -> tuple[list[str], list[dict[str, Any
     capacity: dict[str, Any] = {"workload": "machine", "model": "capacity (2.0 = two cores)"}
     seen_workers: set[int] = set()
     for data in run.environments:
-        column = _environment(data)
+        column = environment_label(data)
         columns.append(column)
         for name in sorted(n for n in data["results"] if n.endswith(SPEEDUP_SUFFIX)):
-            for (workload, model, n), value in _cells(data, name).items():
+            for (workload, model, n), value in cells(data, name).items():
                 seen_workers.add(n)
                 if n == workers:
                     row = rows.setdefault((workload, model), {"workload": workload, "model": model})
                     row[column] = value
-        capacity[column] = _cells(data, CAPACITY).get(())
+        capacity[column] = cells(data, CAPACITY).get(())
     if seen_workers and workers not in seen_workers:
         counts = ", ".join(map(str, sorted(seen_workers)))
         raise UsageError(f"no speedups at {workers} workers in this run: choose from {counts}")
-    columns.sort(key=_version_key)
+    columns.sort(key=version_key)
     return columns, [*rows.values(), capacity]

@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Iterable
 from typing import Any
 
-from gilcompare.asv.results import SPEEDUP_SUFFIX, Run, _cells, _environment, _version_key
+from gilcompare.asv.results import SPEEDUP_SUFFIX, Run, cells, environment_label, version_key
 
 ALL = "all"
 
@@ -43,7 +43,7 @@ def changes(a: dict[str, Any], b: dict[str, Any], kind: str) -> list[float]:
     for name in sorted(set(a["results"]) & set(b["results"])):
         if not keep(name):
             continue
-        before, after = _cells(a, name), _cells(b, name)
+        before, after = cells(a, name), cells(b, name)
         for combo, x in before.items():
             y = after.get(combo)
             if x is not None and y is not None and x > 0 and math.isfinite(y):
@@ -73,12 +73,12 @@ def _summary(values: list[float]) -> dict[str, Any]:
 def compare_runs(a: Run, b: Run) -> list[dict[str, Any]]:
     """A row per environment both runs hold, then the row for all of them together: the
     speedups' and the times' relative changes (n, median, p90) and each run's minutes."""
-    first = {_environment(d): d for d in a.environments}
-    second = {_environment(d): d for d in b.environments}
+    first = {environment_label(d): d for d in a.environments}
+    second = {environment_label(d): d for d in b.environments}
     rows = []
     pooled: dict[str, list[float]] = {"speedup": [], "time": []}
     total = [0.0, 0.0]
-    for env in sorted(set(first) & set(second), key=_version_key):
+    for env in sorted(set(first) & set(second), key=version_key):
         row: dict[str, Any] = {"environment": env}
         for kind in pooled:
             found = changes(first[env], second[env], kind)
