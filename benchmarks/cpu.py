@@ -33,7 +33,7 @@ class Scaling(bench.Scaling):
     params = [GRID_WORKLOADS, suite.CONTROLLED_MODELS, WORKERS]
     # two busy Python processes are what a shared host disturbs most (its share of the second
     # core swings for seconds at a time): more rounds, spread over a longer stretch
-    grid_rounds = 7
+    grid_rounds = 5
 
     def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()
@@ -51,7 +51,7 @@ class Gil(bench.Gil):
 
 
 class Cold(bench.Cold):
-    params = [GRID_WORKLOADS, suite.COLD_MODELS, SPOT_WORKERS]
+    params = [GRID_WORKLOADS, suite.COLD_RUN_MODELS, SPOT_WORKERS]
 
 
 class Machine(bench.Machine):

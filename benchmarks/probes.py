@@ -25,6 +25,7 @@ from gilcompare.settings import (
     SUITE_PINGS,
     SUITE_PROBE_REPEAT,
     SUITE_PROBE_WORKERS,
+    SUITE_START_WORKERS,
     SUITE_SWITCH_INTERVALS_MS,
     TIMING,
 )
@@ -165,7 +166,7 @@ class StopCancel:
 class ColdStart:
     """Create + start + join no-op workers, timed by asv in a fresh interpreter each sample."""
 
-    params = [START_MODELS, [SUITE_PROBE_WORKERS]]
+    params = [START_MODELS, [SUITE_START_WORKERS]]
     param_names = ["model", "workers"]
 
     def setup(self, model: str, workers: int) -> None:

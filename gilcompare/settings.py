@@ -135,7 +135,8 @@ SUITE_PROBE_REPEAT = 3
 SUITE_MEMORY_REPEAT = 1  # a fresh tree's memory varies by well under 1% between samples
 SUITE_PINGS = 100
 SUITE_SWITCH_INTERVALS_MS = (5.0, 0.5)  # CPython's default, and a tenth of it
-SUITE_PROBE_WORKERS = 8  # cold start and memory: enough workers for per-worker costs to show
+SUITE_PROBE_WORKERS = 8  # memory: enough workers for per-worker costs to show
+SUITE_START_WORKERS = 4  # cold start: per-worker costs show, and 4 starts (not 8) per sample
 SUITE_PAYLOAD_BYTES = PAYLOAD_BYTES
 
 # How the probes measure inside their child

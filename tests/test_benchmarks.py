@@ -130,13 +130,14 @@ def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleTyp
         assert tuple(module.Scaling.params[2]) == suite.worker_parameters().workers
         assert tuple(module.Warm.params[2]) == suite.worker_parameters().spot_workers
     assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
-    assert set(suite.SPOT_MODELS) | {"processes-spawn"} == set(suite.COLD_MODELS)
+    assert set(suite.SPOT_MODELS) | set(suite.WARM_ALIKE) == set(suite.COLD_MODELS)
+    assert set(suite.COLD_RUN_MODELS) <= set(suite.COLD_MODELS)
 
 
 def test_each_family_grid_runs_its_rounds_unless_told(
     benchmarks: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pure-Python cells get the most rounds, waiting ones the fewest; GILCOMPARE_ROUNDS
+    """Pure-Python cells get the most rounds, C and waiting ones three; GILCOMPARE_ROUNDS
     overrides them all (nox -s bench_quick's single round)."""
     rounds_run = {}
 
@@ -151,7 +152,7 @@ def test_each_family_grid_runs_its_rounds_unless_told(
     measured = {
         name: benchmarks[name].Scaling().setup_cache() for name in ("cpu", "native", "io_bound")
     }
-    assert rounds_run == {"count": 7, "sha256": 5, "sleep": 3, "http": 3}
+    assert rounds_run == {"count": 5, "sha256": 3, "sleep": 3, "http": 3}
     assert measured["cpu"].cell("count", "threads", 2).speedup == 1.0
     monkeypatch.setenv("GILCOMPARE_ROUNDS", "1")
     benchmarks["cpu"].Scaling().setup_cache()

@@ -19,9 +19,10 @@ what its results mean:
 * one round of three samples and no warm-up runs (setup has warmed every worker);
 * the headline workloads run one model of each kind (threads, fork processes,
   subinterpreters, asyncio) at every worker count; the other workloads run every model at one
-  worker count (2, the reference machine's cores), except ``processes-spawn``: warm, its
-  workers run tasks as fork's and forkserver's do, and what sets it apart, starting them, is
-  what the cold benchmarks time (every model, at that one worker count);
+  worker count (2, the reference machine's cores), except ``processes-spawn`` and
+  ``-forkserver``: warm, their workers run tasks as fork's do, and what sets them apart,
+  starting them, is what the cold-start probe times (every model); the cold runs (start, run,
+  stop) take one model of each kind and spawn;
 * the speedup and efficiency tracks read one ``setup_cache`` per class that times each cell
   once for both; the GIL tracks one that only starts pools, of the three kinds of worker.
 """
@@ -61,8 +62,13 @@ GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one
 # speedup should be 1.0; how far it strays is the noise floor of that run on that host
 CONTROL = "serial"
 CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
-SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", "processes-spawn"))
+# warm fork, spawn and forkserver workers run a task alike; fork stands for the three
+WARM_ALIKE = ("processes-spawn", "processes-forkserver")
+SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", *WARM_ALIKE))
 COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
+# what a cold run of the task list adds to a cold start: one pool of each kind, and spawn, the
+# start method that costs most (the cold-start probe times every model's start)
+COLD_RUN_MODELS = (*GRID_MODELS, "processes-spawn")
 GIL_MODELS = ("threads", "processes-fork", "subinterpreters")  # one of each kind of worker
 # the deployed libraries' models, on the seed's loop at the spot (dask-cluster needs a cluster)
 LIBRARY_MODELS = (

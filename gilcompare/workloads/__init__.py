@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from gilcompare.workloads.cpu import count, fib
 from gilcompare.workloads.faults import fault_exit, fault_hang, fault_raise, fault_segv
@@ -50,9 +49,12 @@ UNITS_VERSION = 1  # bump when any per-unit constant of any family changes
 HOLDS, RELEASES, WAITS = "holds", "releases", "waits"
 
 
-@dataclass(frozen=True)
-class Workload:
-    """A named piece of work, what it does to the GIL, and how to run it."""
+class Workload(NamedTuple):
+    """A named piece of work, what it does to the GIL, and how to run it.
+
+    A NamedTuple rather than a dataclass: every worker imports this module (a subinterpreter
+    and a spawned process among them), and dataclasses pulls in inspect, which costs a
+    free-threaded build about 60 ms per worker started."""
 
     name: str
     fn: Callable[[int], Any]
