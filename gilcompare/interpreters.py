@@ -24,13 +24,15 @@ _PROBE_SCRIPT = (
     "import sys; sys.path[:] = [p for p in sys.path if p]; "
     "import json, platform, sysconfig; "
     "print(json.dumps({"
-    "'version': '%d.%d.%d' % tuple(sys.version_info[:3]), "
+    "'version': platform.python_version(), "
     "'implementation': platform.python_implementation(), "
     "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
     "'executable': sys.executable}))"
 )
 _NAME = re.compile(r"^python(3(\.\d+t?)?)?$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+# A release (3.14.7) or a pre-release (3.15.0a3, 3.15.0b1, 3.15.0rc1), as python_version() says.
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?$")
+_LEVELS = {"a": "alpha", "b": "beta", "rc": "release candidate"}
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,37 @@ class Interpreter:
 
     @property
     def version_tuple(self) -> tuple[int, ...]:
-        """The version as integers, e.g. (3, 13, 0)."""
-        return tuple(int(part) for part in self.version.split("."))
+        """The version as integers, e.g. (3, 13, 0); a pre-release has the same three."""
+        return version_key(self.version)[:3]
+
+    @property
+    def prerelease(self) -> str | None:
+        """What kind of pre-release this is ("release candidate", "beta", "alpha"), or None."""
+        match = _VERSION.match(self.version)
+        return _LEVELS[match.group(4)] if match and match.group(4) else None
+
+    @property
+    def label(self) -> str:
+        """The version as people read it: "3.14.7", "3.15.0rc1 (release candidate)"."""
+        kind = self.prerelease
+        return f"{self.version} ({kind})" if kind else self.version
 
     @property
     def tag(self) -> str:
         """The major.minor version with a "t" for free-threaded builds, e.g. "3.13t"."""
         major, minor = self.version_tuple[:2]
         return f"{major}.{minor}{'t' if self.free_threaded else ''}"
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A sort key for a version string in which a release comes after its pre-releases:
+    3.15.0a3 < 3.15.0b1 < 3.15.0rc1 < 3.15.0 < 3.15.1."""
+    match = _VERSION.match(version)
+    if match is None:
+        raise ValueError(f"not a python version: {version!r} (expected e.g. 3.14.7 or 3.15.0rc1)")
+    major, minor, micro, level, serial = match.groups()
+    rank = {"a": 0, "b": 1, "rc": 2}.get(level, 3) if level else 3
+    return (int(major), int(minor), int(micro), rank, int(serial or 0))
 
 
 def _is_shim(path: str) -> bool:
@@ -154,7 +179,8 @@ def _try_probe(path: str) -> Interpreter | None:
 
 
 def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
-    """Find CPython 3.9+ interpreters: one per tag, the newest patch, sorted by version."""
+    """Find CPython 3.9+ interpreters: one per tag, the newest patch (a release beats its
+    release candidates), sorted by version."""
     paths = candidate_paths(environ)
     with ThreadPoolExecutor(max_workers=4) as pool:
         probed = [found for found in pool.map(_try_probe, paths) if found is not None]
@@ -166,7 +192,7 @@ def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
             continue
         current = best.get(interpreter.tag)
         # Strictly newer wins, so the earlier place in the search order breaks ties.
-        if current is None or interpreter.version_tuple > current.version_tuple:
+        if current is None or version_key(interpreter.version) > version_key(current.version):
             best[interpreter.tag] = interpreter
     return sorted(best.values(), key=lambda i: (i.version_tuple[:2], i.free_threaded))
 
@@ -175,7 +201,7 @@ def format_table(interpreters: Iterable[Interpreter]) -> str:
     """Render interpreters as an aligned text table: python, free-threaded, path."""
     header = ("python", "free-threaded", "path")
     rows = [header] + [
-        (i.version, "yes" if i.free_threaded else "no", i.path) for i in interpreters
+        (i.label, "yes" if i.free_threaded else "no", i.path) for i in interpreters
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}" for row in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import platform
 import re
 import sys
 
@@ -13,7 +14,7 @@ from gilcompare.interpreters import Interpreter, discover
 from gilcompare.measure import compare
 from gilcompare.measure.cells import Cell
 
-HERE = Interpreter(".".join(map(str, sys.version_info[:3])), False, sys.executable)
+HERE = Interpreter(platform.python_version(), False, sys.executable)
 FREE = Interpreter("3.14.7", True, "/opt/python3.14t")
 
 

@@ -132,3 +132,72 @@ def test_asv_machine_survives_kernel_builds(
     described = interpreters.asv_machine(release, ram)
     major_minor = ".".join(release.split(".")[:2])
     assert described == {"os": f"{platform.system()} {major_minor}", **expected}
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("3.15.0a3", "3.15.0b1"),
+        ("3.15.0b1", "3.15.0rc1"),
+        ("3.15.0rc1", "3.15.0rc2"),
+        ("3.15.0rc2", "3.15.0"),
+        ("3.13.0", "3.13.15"),
+        ("3.13.9", "3.13.10"),
+    ],
+)
+def test_version_key_puts_releases_after_their_pre_releases(older: str, newer: str) -> None:
+    """A release sorts after its release candidates, and patch numbers compare as numbers."""
+    assert interpreters.version_key(older) < interpreters.version_key(newer)
+
+
+@pytest.mark.parametrize("bad", ["3.15", "3.15.0rc", "3.15.0c1", "3.15.0+", ""])
+def test_version_key_refuses_what_is_no_version(bad: str) -> None:
+    """A malformed version is a one-line error naming the expected shapes."""
+    with pytest.raises(ValueError, match="expected e.g. 3.14.7 or 3.15.0rc1"):
+        interpreters.version_key(bad)
+
+
+def test_pre_release_is_labelled() -> None:
+    """A release candidate keeps its full version and says what it is; a release says nothing."""
+    rc = Interpreter("3.15.0rc1", True, "/x/python3.15t")
+    assert (rc.tag, rc.version_tuple, rc.label) == (
+        "3.15t",
+        (3, 15, 0),
+        "3.15.0rc1 (release candidate)",
+    )
+    assert Interpreter("3.15.0b2", False, "/x").prerelease == "beta"
+    assert Interpreter("3.14.7", False, "/x").label == "3.14.7"
+    assert "3.15.0rc1 (release candidate)" in format_table([rc])
+
+
+def _fake_pythons(root: Path, versions: list[str]) -> dict[str, str]:
+    """pyenv-like folders whose python3.97 answers the probe with each version."""
+    for version in versions:
+        folder = root / "versions" / version / "bin"
+        folder.mkdir(parents=True)
+        script = folder / "python3.97"
+        answer = {"version": version, "implementation": "CPython", "free_threaded": False}
+        script.write_text(f"#!/bin/sh\necho '{json.dumps(answer)}'\n")
+        script.chmod(0o755)
+    return {"PATH": "", "PYENV_ROOT": str(root), "UV_PYTHON_INSTALL_DIR": str(root / "uv")}
+
+
+@pytest.mark.parametrize(
+    ("installed", "chosen"),
+    [
+        (["3.97.0", "3.97.15"], "3.97.15"),  # the newest patch wins (3.13.15 over 3.13.0)
+        (["3.97.0rc1", "3.97.0"], "3.97.0"),  # the release over its candidate
+        (["3.97.0rc1", "3.97.0b4"], "3.97.0rc1"),
+    ],
+)
+def test_discover_takes_the_newest_release(
+    tmp_path: Path, installed: list[str], chosen: str
+) -> None:
+    """Of several builds of one tag, discovery keeps the newest, pre-releases counted right."""
+    found = [i for i in discover(_fake_pythons(tmp_path, installed)) if i.tag == "3.97"]
+    assert [i.version for i in found] == [chosen]
+
+
+def test_probe_keeps_the_pre_release_of_the_running_interpreter() -> None:
+    """The probe reports the version as Python writes it, pre-release included."""
+    assert probe_interpreter(sys.executable).version == platform.python_version()

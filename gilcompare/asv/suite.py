@@ -7,8 +7,8 @@ capacity; bench: the classes), and the files in benchmarks/ only declare paramet
 Nothing here does any work when imported: benchmarks/ asks ``worker_parameters()`` for the
 worker counts when asv imports it.
 
-The budget: ``nox -s bench`` should take at most 6 minutes per environment and an hour for the
-ten (3.9-3.14, 3.13t and 3.14t with their ``PYTHON_GIL=1`` twins); ``gilcompare results
+The budget: ``nox -s bench`` should take at most 5 minutes per environment and 65 minutes for
+the thirteen (3.9-3.15, 3.13t, 3.14t and 3.15t with their ``PYTHON_GIL=1`` twins); ``gilcompare results
 --against COMMIT`` prints what each environment of two runs cost. asv runs every parameter
 set in a fresh process (about 0.25 s before any work) and re-runs ``setup`` before every
 sample, so each sample pays for a new pool. What keeps the suite inside the budget, and so

@@ -67,7 +67,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     else:
         ref = builds[0]
         print(
-            f"time relative to {ref.label} ({ref.interpreter.version}, {ref.interpreter.path}); "
+            f"time relative to {ref.label} ({ref.interpreter.label}, {ref.interpreter.path}); "
             f"{rounds} alternating rounds, one isolated child per measurement"
         )
         print(table(records, COMPARE_COLUMNS))
