@@ -200,9 +200,7 @@ def discover(environ: Mapping[str, str] | None = None) -> list[Interpreter]:
 def format_table(interpreters: Iterable[Interpreter]) -> str:
     """Render interpreters as an aligned text table: python, free-threaded, path."""
     header = ("python", "free-threaded", "path")
-    rows = [header] + [
-        (i.label, "yes" if i.free_threaded else "no", i.path) for i in interpreters
-    ]
+    rows = [header] + [(i.label, "yes" if i.free_threaded else "no", i.path) for i in interpreters]
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     return "\n".join(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]}" for row in rows)
 

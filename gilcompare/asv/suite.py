@@ -8,11 +8,11 @@ Nothing here does any work when imported: benchmarks/ asks ``worker_parameters()
 worker counts when asv imports it.
 
 The budget: ``nox -s bench`` should take at most 5 minutes per environment and 65 minutes for
-the thirteen (3.9-3.15, 3.13t, 3.14t and 3.15t with their ``PYTHON_GIL=1`` twins); ``gilcompare results
---against COMMIT`` prints what each environment of two runs cost. asv runs every parameter
-set in a fresh process (about 0.25 s before any work) and re-runs ``setup`` before every
-sample, so each sample pays for a new pool. What keeps the suite inside the budget, and so
-what its results mean:
+the thirteen (3.9-3.15, 3.13t, 3.14t and 3.15t with their ``PYTHON_GIL=1`` twins);
+``gilcompare results --against COMMIT`` prints what each environment of two runs cost. asv
+runs every parameter set in a fresh process (about 0.25 s before any work) and re-runs
+``setup`` before every sample, so each sample pays for a new pool. What keeps the suite
+inside the budget, and so what its results mean:
 
 * the ``asv`` profile (gilcompare.settings): 8 tasks of 30 units (about 30 ms each), so
   dispatch stays small beside the work;
