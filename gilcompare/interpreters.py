@@ -207,7 +207,9 @@ def format_table(interpreters: Iterable[Interpreter]) -> str:
 
 def to_json(interpreters: Iterable[Interpreter]) -> str:
     """Render interpreters as a JSON list of objects, each with its tag."""
-    return json.dumps([{**asdict(i), "tag": i.tag} for i in interpreters], indent=2)
+    return json.dumps(
+        [{**asdict(i), "tag": i.tag, "prerelease": i.prerelease} for i in interpreters], indent=2
+    )
 
 
 def link_dir(interpreters: Iterable[Interpreter], dest: Path) -> Path:

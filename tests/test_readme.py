@@ -1,97 +1,62 @@
-"""Tests that README.md's nox commands name sessions noxfile.py defines, and the reverse."""
+"""Tests for tools/readme.py: the README's tables are what the committed results give."""
 
 from __future__ import annotations
 
-import ast
-import re
-import shlex
+import importlib.util
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-NOXFILE = ROOT / "noxfile.py"
+RESULTS = ROOT / "results"
 
 
-def _is_session_decorator(node: ast.expr) -> bool:
-    """Whether a decorator is ``@nox.session`` or ``@nox.session(...)``."""
-    target = node.func if isinstance(node, ast.Call) else node
-    return (
-        isinstance(target, ast.Attribute)
-        and target.attr == "session"
-        and isinstance(target.value, ast.Name)
-        and target.value.id == "nox"
-    )
+def _load_tool():
+    spec = importlib.util.spec_from_file_location("readme_tool", ROOT / "tools" / "readme.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["readme_tool"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def noxfile_sessions(source: str) -> set[str]:
-    """The session names a noxfile defines: the function's name, or the decorator's name=.
-
-    Read from the source rather than from `nox -l`, so the test runs where nox is not installed.
-    """
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        for decorator in node.decorator_list:
-            if not _is_session_decorator(decorator):
-                continue
-            name = node.name
-            if isinstance(decorator, ast.Call):
-                for keyword in decorator.keywords:
-                    if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
-                        name = str(keyword.value.value)
-            names.add(name)
-    return names
+readme = _load_tool()
 
 
-def readme_sessions(text: str) -> list[str]:
-    """Every session name given to ``nox -s`` (or ``--session``) in a Markdown text, in
-    fenced blocks and inline code alike; ``tests-3.12`` counts as ``tests``."""
-    names = []
-    for match in re.finditer(r"\bnox\s+(?:-s|--sessions?)\s+([^`\n#]*)", text):
-        for token in shlex.split(match.group(1)):
-            if token.startswith("-") or not re.fullmatch(r"[\w.-]+", token):
-                break  # `--` hands the rest to the session; anything else ends the list
-            names.append(re.sub(r"-\d+\.\d+t?$", "", token))
-    return names
+def test_readme_tables_are_current() -> None:
+    """Every generated block of the README is what results/ gives today: stale tables fail."""
+    text = README.read_text(encoding="utf-8")
+    assert len(readme.BLOCK.findall(text)) >= 4
+    new, changed = readme.regenerate(text, RESULTS)
+    assert changed == [], f"run `python tools/readme.py` to regenerate: {changed}"
+    assert new == text
 
 
-def _section(text: str, heading: str) -> str:
-    """The body of a ``## heading`` section, up to the next heading of that level."""
-    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
-    assert match, f"README.md has no '## {heading}' section"
-    return match.group(1)
+def test_an_edited_number_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A number changed by hand inside a generated block makes --check fail, and a rewrite
+    puts the measured one back."""
+    text = README.read_text(encoding="utf-8")
+    match = next(m for m in readme.BLOCK.finditer(text) if m["spec"].startswith("builds"))
+    body = match["body"]
+    numbers = [line for line in body.splitlines() if line.startswith("| `count`")]
+    edited = numbers[0].replace("|", "| 9.99 |", 2).replace("| 9.99 |", "|", 1)
+    assert edited != numbers[0]
+    copy = tmp_path / "README.md"
+    copy.write_text(text.replace(numbers[0], edited), encoding="utf-8")
+    assert readme.main([str(copy), "--results", str(RESULTS), "--check"]) == 1
+    assert "stale generated block: builds" in capsys.readouterr().err
+    assert readme.main([str(copy), "--results", str(RESULTS)]) == 0
+    assert copy.read_text(encoding="utf-8") == text
 
 
-def test_parsers_find_sessions() -> None:
-    """The parsers read a decorated session, a renamed one, and a list given to -s."""
-    source = (
-        "import nox\n@nox.session\ndef lint(s): ...\n"
-        "@nox.session(python=['3.12'], name='docs')\ndef build_docs(s): ...\ndef other(): ...\n"
-    )
-    assert noxfile_sessions(source) == {"lint", "docs"}
-    text = "`nox -s bench -- --python 3.12` and\n```\nnox -s tests-3.12 lint  # both\n```"
-    assert readme_sessions(text) == ["bench", "tests", "lint"]
-
-
-def test_two_commands_name_existing_sessions() -> None:
-    """The README's "Two commands" block runs sessions that exist, bench and tests among them."""
-    shown = readme_sessions(_section(README.read_text(encoding="utf-8"), "Two commands"))
-    assert {"bench", "tests"} <= set(shown)
-    missing = set(shown) - noxfile_sessions(NOXFILE.read_text(encoding="utf-8"))
-    assert not missing, f"README's Two commands names sessions noxfile.py lacks: {missing}"
-
-
-def test_every_readme_session_exists() -> None:
-    """Every `nox -s NAME` anywhere in the README names a session noxfile.py defines."""
-    shown = set(readme_sessions(README.read_text(encoding="utf-8")))
-    missing = shown - noxfile_sessions(NOXFILE.read_text(encoding="utf-8"))
-    assert not missing, f"README.md shows nox sessions noxfile.py lacks: {sorted(missing)}"
-
-
-def test_every_session_is_in_readme() -> None:
-    """Every session noxfile.py defines is shown in the README as a `nox -s` command."""
-    defined = noxfile_sessions(NOXFILE.read_text(encoding="utf-8"))
-    assert {"tests", "lint", "bench", "bench_quick", "publish", "preview"} <= defined
-    missing = defined - set(readme_sessions(README.read_text(encoding="utf-8")))
-    assert not missing, f"sessions README.md never shows: {sorted(missing)}"
+def test_a_block_naming_no_run_is_one_line(tmp_path: Path, capsys) -> None:
+    """A block whose commit has no results is a one-line error and exit 2, the README kept."""
+    copy = tmp_path / "README.md"
+    text = "<!-- generated: results --commit 0000beef -->\nold\n<!-- end generated -->\n"
+    copy.write_text(text, encoding="utf-8")
+    assert readme.main([str(copy), "--results", str(RESULTS)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+    assert copy.read_text(encoding="utf-8") == text

@@ -1,0 +1,166 @@
+"""Regenerate the README's tables from the committed results, or check that they are current.
+
+A generated block sits between two HTML comments, the first saying what makes it::
+
+    <!-- generated: results --workers 2 --commit 9190efe6 -->
+    ...
+    <!-- end generated -->
+
+and is rewritten from ``results/`` by one of these:
+
+* ``results ARGS``: what ``gilcompare results ARGS`` prints, as a shell session;
+* ``builds COMMIT WORKLOAD... -- BUILD:MODEL...``: a Markdown table of speedups at 2 workers,
+  a row per workload and a column per build and model, and the capacity of each column's run;
+* ``models COMMIT WORKLOAD -- MODEL=WHAT...``: a Markdown table of one workload's speedups at
+  2 workers, a row per model (with what it is) and a column per Python build, then capacity.
+
+``--check`` rewrites nothing and exits 1 naming each block that differs from what the results
+give, so a README whose tables were not regenerated after new results fails the tests.
+
+    python tools/readme.py [README.md] [--results results] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import re
+import shlex
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from gilcompare.asv import results as asvresults
+from gilcompare.cli import main as cli_main
+from gilcompare.errors import UsageError
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCK = re.compile(
+    r"(?P<head><!-- generated: (?P<spec>[^\n]*?) -->\n)(?P<body>.*?)"
+    r"(?P<tail><!-- end generated -->)",
+    re.DOTALL,
+)
+WORKERS = 2
+
+
+def _cli(results: Path, args: list[str]) -> str:
+    """What ``gilcompare results ARGS`` prints for these results, as a shell session."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli_main(["results", str(results), *args])
+    if status != 0:
+        said = err.getvalue().strip().removeprefix("gilcompare: error: ")
+        raise UsageError(f"gilcompare results {shlex.join(args)}: {said}")
+    return f"```\n$ gilcompare results {shlex.join(args)}\n{out.getvalue().rstrip()}\n```\n"
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> str:
+    """A Markdown table whose first ``left`` columns are text and the rest numbers."""
+    align = ["---"] * left + ["---:"] * (len(header) - left)
+    lines = [header, align, *rows]
+    return "".join(f"| {' | '.join(line)} |\n" for line in lines)
+
+
+def _split(words: list[str]) -> tuple[list[str], list[str]]:
+    if "--" not in words:
+        raise UsageError("expected `--` between the rows and the columns")
+    at = words.index("--")
+    return words[:at], words[at + 1 :]
+
+
+def _table(results: Path, commit: str) -> tuple[list[str], dict[tuple[str, str], dict]]:
+    run = asvresults.pick_run(results, None, commit)
+    pythons, rows = asvresults.speedup_table(run, WORKERS)
+    return pythons, {(row["workload"], row["model"]): row for row in rows}
+
+
+def _builds(results: Path, words: list[str]) -> str:
+    """Speedups at 2 workers: a row per workload, a column per build:model."""
+    (commit, *workloads), columns = _split(words)
+    _, rows = _table(results, commit)
+    pairs = [column.split(":", 1) for column in columns]
+    header = ["workload", *(f"{build} {model}" for build, model in pairs)]
+    body = [
+        [f"`{workload}`", *(_number(rows.get((workload, m), {}).get(b)) for b, m in pairs)]
+        for workload in workloads
+    ]
+    capacity = rows[("machine", "capacity (2.0 = two cores)")]
+    body.append(["capacity", *(_number(capacity.get(build)) for build, _ in pairs)])
+    return _markdown(header, body, 1)
+
+
+def _models(results: Path, words: list[str]) -> str:
+    """One workload's speedups at 2 workers: a row per model, a column per Python build."""
+    (commit, workload), models = _split(words)
+    pythons, rows = _table(results, commit)
+    header = ["model", "what", *pythons]
+    body = []
+    for entry in models:
+        model, _, what = entry.partition("=")
+        row = rows.get((workload, model), {})
+        body.append([f"`{model}`", what.replace("_", " "), *(_number(row.get(p)) for p in pythons)])
+    capacity = rows[("machine", "capacity (2.0 = two cores)")]
+    body.append(["capacity", "", *(_number(capacity.get(p)) for p in pythons)])
+    return _markdown(header, body, 2)
+
+
+KINDS: dict[str, Callable[[Path, list[str]], str]] = {
+    "results": _cli,
+    "builds": _builds,
+    "models": _models,
+}
+
+
+def render(spec: str, results: Path) -> str:
+    """The body of the block ``spec`` describes."""
+    kind, *words = shlex.split(spec)
+    if kind not in KINDS:
+        raise UsageError(f"unknown generated block {kind!r}: choose from {', '.join(KINDS)}")
+    return KINDS[kind](results, words)
+
+
+def regenerate(text: str, results: Path) -> tuple[str, list[str]]:
+    """The README with every generated block rewritten, and the specs of those that changed."""
+    changed: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        body = render(match["spec"], results)
+        if body != match["body"]:
+            changed.append(match["spec"])
+        return f"{match['head']}{body}{match['tail']}"
+
+    return BLOCK.sub(replace, text), changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("readme", nargs="?", default=str(ROOT / "README.md"))
+    parser.add_argument("--results", default=str(ROOT / "results"))
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if stale")
+    args = parser.parse_args(argv)
+    path = Path(args.readme)
+    try:
+        text = path.read_text(encoding="utf-8")
+        new, changed = regenerate(text, Path(args.results))
+    except (UsageError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        for spec in changed:
+            print(f"{path}: stale generated block: {spec}", file=sys.stderr)
+        return 1 if changed else 0
+    if changed:
+        path.write_text(new, encoding="utf-8")
+    for spec in changed:
+        print(f"regenerated: {spec}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
