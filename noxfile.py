@@ -146,11 +146,55 @@ def _setup_asv(session: nox.Session) -> None:
     session.run("asv", "machine", "--yes", *described)
 
 
+def _machine_name() -> str:
+    """The machine asv files this run's results under: the entry named after the host, or
+    the only one (asv's own lookup), else the host name asv would record."""
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
+        names = [name for name in data if name != "version"]
+        if platform.node() in names:
+            return platform.node()
+        if len(names) == 1:
+            return str(data[names[0]].get("machine", names[0]))
+    return platform.node()
+
+
+@contextlib.contextmanager
+def _provenance(session: nox.Session) -> Iterator[None]:
+    """Write what asv's results leave out beside them: the commit measured, each build's full
+    version, configure options (PGO, LTO, shared) and stdlib bytecode state, and the host (CPU
+    model, usable CPUs, load before and after), as results/<machine>/provenance/<commit>.jsonl
+    (not .json: asv reads every .json under results/ as a results file)."""
+    commit = session.run("git", "rev-parse", "main", silent=True, external=True).strip()
+    wanted = set(_asv_pythons())
+    builds = [
+        {"kind": "build", "python": i.tag, **_interpreters.build_of(i.path)}
+        for i in FOUND
+        if i.tag in wanted
+    ]
+    before = _interpreters.describe_host()
+    yield
+    run = {
+        "kind": "run",
+        "commit": commit,
+        "machine": _machine_name(),
+        "asv_args": list(session.posargs),
+        "host_before": before,
+        "host_after": _interpreters.describe_host(),
+    }
+    path = RESULTS / run["machine"] / "provenance" / f"{commit}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [json.dumps(entry, sort_keys=True) for entry in [run, *builds]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    session.log(f"provenance of the run: {path.relative_to(ROOT)}")
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Run the asv suite on every configured python found, then build the html pages."""
     _setup_asv(session)
-    session.run("asv", "run", *session.posargs)
+    with _provenance(session):
+        session.run("asv", "run", *session.posargs)
     _publish(session)
 
 

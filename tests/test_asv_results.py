@@ -184,7 +184,13 @@ def _good_asv() -> dict[str, Any]:
         "params": {"num_cpu": "2"},
         "result_columns": list(COLUMNS),
         "results": {
-            "cpu.Scaling.track_speedup": [[1.0, 0.98, 1.0, math.nan], SCALING_PARAMS, "v", 0, 1.0],
+            "cpu.Scaling.track_speedup": [
+                [1.0, 0.98, 1.0, math.nan],
+                [list(p) for p in SCALING_PARAMS],
+                "v",
+                0,
+                1.0,
+            ],
             "cpu.Machine.track_parallel_capacity": [[1.9], [], "v", 0, 1.0],
         },
     }
@@ -284,3 +290,59 @@ def test_results_never_crashes_on_any_asv_file(
     assert status in (0, 2), err
     if status == 2:
         assert err.count("\n") == 1 and err.startswith("gilcompare: error: "), err
+
+
+def _provenance(results: Path, commit: str, builds: list[dict[str, Any]]) -> Path:
+    """What `nox -s bench` writes beside a run."""
+    host = {"host": "box", "cpu_model": "Test CPU", "cpu_usable": 2, "load": [0.25, 0, 0]}
+    run = {"kind": "run", "commit": commit, "host_before": host, "host_after": {"load": [1.5]}}
+    path = results / "box" / "provenance" / f"{commit}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [run, *({"kind": "build", **build} for build in builds)]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_results_say_what_the_run_measured_on(
+    results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The host, its load and each build's version and options come with the table, and a
+    build whose stdlib was recompiled at every start is named in a warning."""
+    compiled = {"stdlib_bytecode": True, "write_bytecode": False}
+    _provenance(
+        results,
+        "b" * 40,
+        [
+            {"python": "3.12", "version": "3.12.1", "shared": True, **compiled},
+            {
+                "python": "3.9",
+                "version": "3.9.18",
+                "stdlib_bytecode": False,
+                "write_bytecode": False,
+            },
+        ],
+    )
+    assert main(["results", str(results)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "host box: Test CPU, 2 usable CPUs, load 0.25 before the run and 1.50 after"
+    assert lines[2] == "builds: 3.9 3.9.18, 3.12 3.12.1 (shared)"
+    assert lines[3].startswith("warning: 3.9: standard library not byte-compiled")
+    assert main(["results", str(results), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["provenance"]["builds"]["3.12"]["version"] == "3.12.1"
+    assert main(["results", str(results), "--commit", "aaa"]) == 0  # a run without it
+    assert "host " not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "text", ["{not json\n", '{"kind": "other"}\n', '{"kind": "build", "python": "3.9"}\n']
+)
+def test_a_corrupt_provenance_file_is_one_line(
+    results: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    """A provenance file that is not what the session writes: exit 2, one line naming it."""
+    path = _provenance(results, "b" * 40, [])
+    path.write_text(text)
+    assert main(["results", str(results)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(path) in err

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import itertools
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -84,6 +85,71 @@ def pick_run(results_dir: Path, machine: str | None = None, commit: str | None =
         listed = ", ".join(f"{r.commit[:8]} ({r.date:%Y-%m-%d})" for r in every)
         raise UsageError(f"no single run for commit {commit!r}: choose from {listed}")
     return match[0]
+
+
+def provenance(results_dir: Path, run: Run) -> dict[str, Any] | None:
+    """What ``nox -s bench`` recorded beside the run (results/<machine>/provenance/<commit>.jsonl):
+    ``{"run": {...}, "builds": {tag: {...}}}``, or None for a run without it. A file that is
+    not what the session writes is a UsageError naming it."""
+    path = results_dir / run.machine / "provenance" / f"{run.commit}.jsonl"
+    if not path.is_file():
+        return None
+    found: dict[str, Any] = {"run": None, "builds": {}}
+    expected = "expected the JSON lines `nox -s bench` writes"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        entries = [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read it ({type(exc).__name__}): {expected}") from None
+    for entry in entries:
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        if kind == "run" and isinstance(entry.get("host_before"), dict):
+            found["run"] = entry
+        elif kind == "build" and isinstance(entry.get("python"), str):
+            found["builds"][entry["python"]] = entry
+        else:
+            raise UsageError(f"{path}: an entry that is neither a run nor a build: {expected}")
+    if found["run"] is None:
+        raise UsageError(f"{path}: no run entry: {expected}")
+    return found
+
+
+def describe_provenance(found: dict[str, Any]) -> list[str]:
+    """Lines that say what a run measured on: the host and load, and each build's version,
+    options and bytecode state; a build whose start-up numbers cannot be trusted is named."""
+    run, builds = found["run"], found["builds"]
+    host, after = run["host_before"], run.get("host_after") or {}
+
+    def load(entry: dict[str, Any]) -> str:
+        values = entry.get("load") or []
+        return f"{values[0]:.2f}" if values and isinstance(values[0], (int, float)) else "?"
+
+    lines = [
+        f"host {host.get('host', '?')}: {host.get('cpu_model', '?')}, "
+        f"{host.get('cpu_usable', '?')} usable CPUs, load {load(host)} before the run "
+        f"and {load(after)} after"
+    ]
+    shown = []
+    for tag in sorted(builds, key=version_key):
+        build = builds[tag]
+        flags = [name for name in ("pgo", "lto", "shared") if build.get(name)]
+        shown.append(
+            f"{tag} {build.get('version', '?')}" + (f" ({'+'.join(flags)})" if flags else "")
+        )
+    if shown:
+        lines.append("builds: " + ", ".join(shown))
+    slow = [
+        tag
+        for tag, build in builds.items()
+        if build.get("stdlib_bytecode") is False and build.get("write_bytecode") is False
+    ]
+    if slow:
+        lines.append(
+            f"warning: {', '.join(sorted(slow, key=version_key))}: standard library not "
+            "byte-compiled and bytecode writing off, so every start recompiled it (start-up "
+            "times inflated)"
+        )
+    return lines
 
 
 def cpus(run: Run) -> int | None:

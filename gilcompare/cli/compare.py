@@ -112,6 +112,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     if args.plot is not None:
         validate.check_target("--plot", args.plot)
     run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
+    found = asvresults.provenance(Path(args.results_dir), run)
     if args.against is not None:
         return _stability(
             args, asvresults.pick_run(Path(args.results_dir), run.machine, args.against), run
@@ -133,6 +134,7 @@ def cmd_results(args: argparse.Namespace) -> int:
                     "workers": workers,
                     "pythons": pythons,
                     "rows": rows,
+                    "provenance": found,
                 },
                 indent=2,
             )
@@ -142,6 +144,8 @@ def cmd_results(args: argparse.Namespace) -> int:
         f"speedup over serial at {workers} workers: machine {run.machine}, "
         f"commit {run.commit[:8]} of {run.date:%Y-%m-%d %H:%M} UTC"
     )
+    for line in asvresults.describe_provenance(found) if found else []:
+        print(line)
     columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
     print(table(rows, columns))
     if any(row["model"] == "serial" for row in rows):

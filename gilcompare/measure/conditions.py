@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
+from pathlib import Path
 from typing import Any
 
+from gilcompare.interpreters import describe_build, describe_host
 from gilcompare.models import free_threaded_build, gil_enabled
 from gilcompare.workloads import UNITS_VERSION
 
@@ -38,8 +41,30 @@ def python_tag() -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}" + ("t" if free_threaded_build() else "")
 
 
+@functools.cache
+def source_commit() -> str | None:
+    """The git commit this gilcompare was run from, when it runs from a checkout (read from
+    .git without running git, so a measuring child pays nothing for it); None otherwise."""
+    git = Path(__file__).resolve().parents[2] / ".git"
+    try:
+        head = (git / "HEAD").read_text(encoding="ascii").strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        if (git / ref).is_file():
+            return (git / ref).read_text(encoding="ascii").strip()
+        for line in (git / "packed-refs").read_text(encoding="ascii").splitlines():
+            if line.endswith(f" {ref}"):
+                return line.split()[0]
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
 def environment() -> dict[str, Any]:
-    """Everything about this interpreter and machine that a result must carry."""
+    """Everything about this interpreter and machine that a result must carry: the build
+    (version, PGO/LTO/shared, stdlib bytecode) and host (CPU model, usable CPUs, load)
+    besides the fields every record repeats."""
     from gilcompare import __version__
 
     return {
@@ -56,5 +81,8 @@ def environment() -> dict[str, Any]:
         "machine": platform.machine(),
         "env": {k: os.environ[k] for k in RELEVANT_ENV if k in os.environ},
         "gilcompare": __version__,
+        "commit": source_commit(),
         "units_version": UNITS_VERSION,
+        "build": describe_build(),
+        "host": describe_host(),
     }

@@ -84,6 +84,7 @@ def context() -> dict[str, Any]:
     out = {k: env[k] for k in keep}
     out["gil_enabled"] = env["gil_enabled_main"]
     out["platform"] = env["platform"]
+    out.update(commit=env["commit"], build=env["build"], host=env["host"])
     return out
 
 
