@@ -193,8 +193,10 @@ def _provenance(session: nox.Session) -> Iterator[None]:
 def bench(session: nox.Session) -> None:
     """Run the asv suite on every configured python found, then build the html pages."""
     _setup_asv(session)
+    # the grids keep every cell's rounds and the noise gauge beside asv's one value per cell
+    rounds = {"GILCOMPARE_ROUNDS_DIR": str(RESULTS / _machine_name() / "rounds")}
     with _provenance(session):
-        session.run("asv", "run", *session.posargs)
+        session.run("asv", "run", *session.posargs, env=rounds)
     _publish(session)
 
 

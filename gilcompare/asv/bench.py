@@ -103,7 +103,10 @@ class Scaling(_FromGrid):
     grid_rounds: ClassVar[int] = DEFAULT_ROUNDS
 
     def measure(self) -> grids.Grid:
-        return grids.scaling_grid(*self.params, rounds=self.grid_rounds)
+        grid = grids.scaling_grid(*self.params, rounds=self.grid_rounds)
+        module = type(self).__module__.rsplit(".", 1)[-1]  # asv's name: cpu, not benchmarks.cpu
+        grids.keep_rounds(grid, f"{module}.{type(self).__name__}")
+        return grid
 
     def track_speedup(self, grid: grids.Grid, workload: str, model: str, workers: int) -> float:
         return self.cell.speedup

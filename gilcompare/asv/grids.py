@@ -7,10 +7,14 @@ the GIL tracks one that only starts pools, of the three kinds of worker.
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
+from gilcompare.asv.machine import Gauge
 from gilcompare.asv.pools import serial_results, services_of, verify
 from gilcompare.asv.suite import CONTROL, scaling_rounds
 from gilcompare.measure import engine
@@ -43,6 +47,8 @@ class Grid:
     """The cells one asv ``setup_cache`` measured, looked up by the benchmarks' setup."""
 
     cells: dict[str, GridResult] = field(default_factory=dict)
+    gauge: list[float] = field(default_factory=list)  # the noise gauge, one per round
+    gauge_reason: str = ""  # why there is no gauge reading
 
     def add(self, cell: GridResult) -> None:
         self.cells[f"{cell.workload}/{cell.model}/{cell.workers}"] = cell
@@ -131,18 +137,52 @@ def scaling_grid(
                     cell.status, cell.reason = "skipped", reason
                 grid.add(cell)
     services = set().union(*(services_of(get_workload(name)) for name in workloads))
-    with local_peers(services):
+    gauge = Gauge()
+    with gauge.running(), local_peers(services):
         for round_ in range(scaling_rounds(default=rounds)):
-            for cell in grid.cells.values():
+            cells = list(grid.cells.values())
+            for i, cell in enumerate(cells):
+                if i == len(cells) // 2:  # the gauge reads halfway through the round
+                    gauge.read(round_)
                 if cell.status != "ok":
                     continue
                 try:
                     visit(cell, round_)
                 except Exception as exc:
                     cell.status, cell.reason = "failed", f"{type(exc).__name__}: {exc}"
+    grid.gauge, grid.gauge_reason = gauge.readings, gauge.reason
     for cell in grid.cells.values():
         _speedup(cell)
     return grid
+
+
+ROUNDS_DIR = "GILCOMPARE_ROUNDS_DIR"  # where `nox -s bench` keeps every round beside results/
+
+
+def keep_rounds(
+    grid: Grid, benchmark_class: str, environ: dict[str, str] | None = None
+) -> Path | None:
+    """Write every cell's per-round timings and the gauge's readings, which asv's one value
+    per cell cannot hold, as ``$GILCOMPARE_ROUNDS_DIR/<commit>/<build>/<class>.jsonl``: the
+    intervals and the noisy-host flag are computed from them. Nothing is written outside a
+    ``nox -s bench`` run (no directory or no commit from asv)."""
+    from gilcompare.measure.conditions import python_tag
+
+    environ = dict(os.environ) if environ is None else environ
+    folder, commit = environ.get(ROUNDS_DIR), environ.get("ASV_COMMIT")
+    if not folder or not commit:
+        return None
+    build = python_tag() + ("+gil" if environ.get("PYTHON_GIL") == "1" else "")
+    path = Path(folder) / commit / build / f"{benchmark_class}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gauge = {"kind": "gauge", "processes": Gauge.processes, "readings": grid.gauge}
+    if grid.gauge_reason:
+        gauge["reason"] = grid.gauge_reason
+    lines = [gauge, *({"kind": "cell", **asdict(cell)} for cell in grid.cells.values())]
+    staging = path.with_name(f".{path.name}.{os.getpid()}")
+    staging.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    os.replace(staging, path)
+    return path
 
 
 def gil_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[int]) -> Grid:
