@@ -299,6 +299,9 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
     select = Select(browser.find_element("id", "build"))
     builds = [o.get_attribute("value") for o in select.options]
     assert builds[0] == "3.9" and len(builds) >= 2
+    # it opens on the newest build as built, not on a PYTHON_GIL=1 twin
+    opened = browser.execute_script("return document.body.dataset.build")
+    assert opened == [b for b in builds if not b.endswith("+gil")][-1] != builds[-1]
     select.select_by_value(builds[-1])
     last = _numbers(browser)
     select.select_by_value(builds[0])
