@@ -541,3 +541,22 @@ def test_progress_on_a_terminal_is_a_bar(tmp_path: Path) -> None:
     text = out.decode("utf-8", "replace")
     assert "2/2" in text and "elapsed 00:0" in text and "left" in text, text
     assert "count · threads · 1" in text and "\r" in text
+
+
+def test_run_and_compare_tables_print_the_interval() -> None:
+    """Both tables print a speedup with its 95 % interval, as `1.93× [1.88–1.98]`."""
+    from gilcompare.cli.compare import COMPARE_COLUMNS, _shown
+    from gilcompare.cli.run import RUN_COLUMNS, result_rows
+    from gilcompare.measure.cells import Result
+    from gilcompare.report.tables import table
+
+    r = Result("count", "threads", 2, "strong", "warm", "ok", seconds=1.0, speedup=1.934)
+    r.speedup_low, r.speedup_high = 1.881, 1.979
+    assert "1.93× [1.88–1.98]" in table(result_rows([r]), RUN_COLUMNS)
+    record = {
+        "workload": "count", "model": "threads", "workers": 2, "python": "3.14t",
+        "relative": 1.1, "relative_low": 1.05, "relative_high": 1.16,
+        "speedup": 1.5, "speedup_low": None, "speedup_high": None,
+    }  # fmt: skip
+    shown = table([_shown(record)], COMPARE_COLUMNS)
+    assert "1.10× [1.05–1.16]" in shown and "1.50×" in shown
