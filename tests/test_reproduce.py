@@ -95,3 +95,79 @@ def test_busy_machine_makes_a_parallel_claim_inconclusive() -> None:
     assert "only 1.10×" in measurements._judge(False, 1.6, busy)[1]
     assert measurements._judge(False, 1.6, idle) == (False, "")
     assert measurements._judge(True, 1.6, busy) == (True, "")
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "lower", "upper", "expected"),
+    [
+        (0.02, 0.08, None, 0.15, True),  # wholly inside: holds
+        (0.18, 0.30, None, 0.15, False),  # wholly above the claim's upper bound: contradicted
+        (0.10, 0.20, None, 0.15, None),  # straddles the bound: inconclusive
+        (0.25, 0.50, 0.20, None, True),
+        (0.01, 0.10, 0.20, None, False),  # wholly below the lower bound
+        (0.15, 0.25, 0.20, None, None),
+        (0.05, 0.12, 0.05, 0.10, None),
+        (None, None, None, 0.15, None),  # one round: no interval, no verdict
+    ],
+)
+def test_verdict_is_two_sided(low, high, lower, upper, expected) -> None:  # type: ignore[no-untyped-def]
+    """holds inside the range, contradicted wholly outside, inconclusive across a bound."""
+    assert reproduce.claim.verdict(low, high, lower, upper) is expected
+    assert reproduce.VERDICTS[expected] in ("holds", "contradicted", "inconclusive")
+
+
+def _fake_builds(monkeypatch: pytest.MonkeyPatch, gil_version: str) -> None:
+    from gilcompare.measure.builds import BuildInfo
+
+    def probe(path: str) -> BuildInfo:
+        free = path.endswith("t")
+        version = "3.14.7" if free else gil_version
+        args = f"'--prefix=/opt/{path}'" + (" '--disable-gil'" if free else "")
+        return BuildInfo(path, version, free, args, False, f"/opt/{path}")
+
+    monkeypatch.setattr(measurements.builds, "probe", probe)
+
+
+def test_cost_of_unmatched_builds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3.14.7t against a 3.14.0 GIL build is not run, and the row says why."""
+    _fake_builds(monkeypatch, "3.14.0")
+    monkeypatch.setattr(measurements, "compare", lambda **kw: pytest.fail("measured anyway"))
+    ctx = reproduce.Context({"3.14": "g", "3.14t": "ft"}, scale=TINY)
+    [row] = reproduce.reproduce([reproduce.CLAIMS["ft-cost-3.14t"]], ctx)
+    assert row.status == "not run" and row.reason.startswith("refused:")
+    assert "3.14.0" in row.reason and "3.14.7" in row.reason
+
+
+def test_cost_is_paired_and_alternating_through_compare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cost comes from measure.compare's alternating rounds, its interval from the engine,
+    the verdict from that interval; the row records both builds."""
+    from gilcompare.measure.compare import Comparison
+
+    _fake_builds(monkeypatch, "3.14.7")
+    seen = {}
+
+    def fake_compare(builds, cells, rounds, timeout):  # type: ignore[no-untyped-def]
+        seen["builds"] = [(b.label, b.interpreter.path) for b in builds]
+        seen["rounds"] = rounds
+        rows = []
+        for cell in cells:
+            for label, times in [
+                ("3.14.7", [1.0, 1.0, 1.0, 1.0, 1.0]),
+                ("3.14.7t", [1.04, 1.05, 1.06, 1.05, 1.05]),
+                ("3.14.7 (A/A)", [1.0, 1.01, 0.99, 1.0, 1.0]),
+            ]:
+                rows.append(Comparison(label, cell.workload, "serial", 1, times=times, seconds=1))
+        return rows
+
+    monkeypatch.setattr(measurements, "compare", fake_compare)
+    ctx = reproduce.Context({"3.14": "g", "3.14t": "ft"}, scale=TINY)
+    [row] = reproduce.reproduce([reproduce.CLAIMS["ft-cost-3.14t"]], ctx)
+    assert row.status == "ok", row.reason
+    assert seen["builds"] == [("3.14.7", "g"), ("3.14.7t", "ft")] and seen["rounds"] > 1
+    cost = row.numbers["relative"]
+    assert cost["value"] == pytest.approx(1.05)
+    assert cost["low"] < 1.05 < cost["high"] < 1.15
+    assert row.holds is True and row.as_dict()["verdict"] == "holds"
+    compared = row.conditions["compared"]
+    assert compared["3.14"]["version"] == compared["3.14t"]["version"] == "3.14.7"
+    assert compared["3.14t"]["path"] == "ft" and compared["3.14t"]["free_threaded"]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from gilcompare import interpreters
 from gilcompare.errors import UsageError
-from gilcompare.reproduce.claim import Claim, Context, Failed, NotRun, Outcome, Row
+from gilcompare.reproduce.claim import VERDICTS, Claim, Context, Failed, NotRun, Outcome, Row
 from gilcompare.reproduce.measurements import beazley, cost_claim, ftscaling, seed, shaw
 from gilcompare.settings import CLAIM_SCALING_WORKERS, CLAIM_SEED_BOUND
 
@@ -60,7 +60,7 @@ CLAIMS: dict[str, Claim] = {
             "~40%",
             "3.13t ≥ 20% slower than 3.13 in one thread",
             ("3.13", "3.13t"),
-            cost_claim("3.13", "3.13t", lambda overhead: overhead >= 0.20),
+            cost_claim("3.13", "3.13t", lower=0.20),
         ),
         Claim(
             "ft-cost-3.14t",
@@ -69,7 +69,7 @@ CLAIMS: dict[str, Claim] = {
             "5-10%",
             "3.14t ≤ 15% slower than 3.14 in one thread",
             ("3.14", "3.14t"),
-            cost_claim("3.14", "3.14t", lambda overhead: overhead <= 0.15),
+            cost_claim("3.14", "3.14t", upper=0.15),
         ),
         Claim(
             "ftscaling",
@@ -144,7 +144,7 @@ def reproduce(
 def _verdict(row: Row) -> str:
     if row.status != "ok":
         return f"{row.status}: {row.reason}"
-    return {True: "holds", False: "does not hold", None: "inconclusive"}[row.holds]
+    return VERDICTS[row.holds]
 
 
 def text(rows: Sequence[Row]) -> str:

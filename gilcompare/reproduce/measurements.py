@@ -12,11 +12,14 @@ import statistics
 import subprocess
 from typing import Any, Callable
 
-from gilcompare.measure import isolate
+from gilcompare.interpreters import Interpreter
+from gilcompare.measure import builds, engine, isolate
+from gilcompare.measure.builds import BuildInfo
 from gilcompare.measure.cells import Cell, Result, cell_fields
+from gilcompare.measure.compare import Build, compare
 from gilcompare.probes import start
 from gilcompare.probes.latency import probe_latency
-from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome
+from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome, verdict
 from gilcompare.settings import (
     CAPACITY_UNITS,
     CLAIM_COST_REPEAT,
@@ -171,46 +174,100 @@ def beazley(ctx: Context) -> Outcome:
     )
 
 
-def _cost(ctx: Context, gil_tag: str, free_tag: str) -> tuple[float, dict[str, Any]]:
-    """Geometric mean over CLAIM_COST_WORKLOADS of free-threaded / GIL serial time, alternating."""
-    ratios, seconds = [], {}
-    for workload in CLAIM_COST_WORKLOADS:
-        cell = Cell(
-            workload,
-            "serial",
-            1,
-            "strong",
-            "warm",
-            CLAIM_PROFILE,
-            _units(ctx, 50),
-            4,
-            CLAIM_COST_REPEAT,
-            paired=False,
-        )
-        gil = _measure(cell, ctx, ctx.python(gil_tag))
-        free = _measure(cell, ctx, ctx.python(free_tag))
-        if not gil.seconds or not free.seconds:
-            raise Failed(f"{workload}: no time measured")
-        ratios.append(free.seconds / gil.seconds)
-        seconds[workload] = {gil_tag: gil.seconds, free_tag: free.seconds}
-    overhead = math.exp(statistics.fmean(math.log(r) for r in ratios)) - 1
-    return overhead, {"seconds": seconds, "overhead": overhead}
+def matched_builds(ctx: Context, gil_tag: str, free_tag: str) -> tuple[BuildInfo, BuildInfo]:
+    """The GIL and free-threaded builds found for these tags, if they are twins (the same
+    full version and configure flags, gilcompare.measure.builds); NotRun with the reason
+    otherwise."""
+    try:
+        gil, free = builds.probe(ctx.python(gil_tag)), builds.probe(ctx.python(free_tag))
+    except ValueError as exc:
+        raise NotRun(str(exc)) from None
+    reason = builds.mismatch(gil, free)
+    if reason is not None:
+        raise NotRun(f"refused: {reason}")
+    return gil, free
 
 
-def cost_claim(gil_tag: str, free_tag: str, holds: Callable[[float], bool]) -> Callable:
+def _cost(ctx: Context, gil: BuildInfo, free: BuildInfo) -> tuple[engine.Ratio, dict[str, Any]]:
+    """Free-threaded / GIL serial time over CLAIM_COST_WORKLOADS, as `gilcompare compare`
+    measures it: paired rounds, the order of the builds alternating, an A/A row; each round's
+    geometric mean over the workloads is one paired ratio for the engine."""
+    gil_tag, free_tag = gil.version, f"{free.version}t"
+    ref = Build(gil_tag, Interpreter(gil.version, False, gil.path))
+    cand = Build(free_tag, Interpreter(free.version, True, free.path))
+    units = _units(ctx, 50)
+    cells = [
+        Cell(w, "serial", 1, "strong", "warm", CLAIM_PROFILE, units, 4, 1)
+        for w in CLAIM_COST_WORKLOADS
+    ]
+    rows = compare(builds=[ref, cand], cells=cells, rounds=CLAIM_COST_REPEAT, timeout=ctx.timeout)
+    for row in rows:
+        if row.status != "ok":
+            raise Failed(f"{row.workload} on {row.python}: {row.status} {row.reason}")
+    by = {(r.workload, r.python): r for r in rows}
+    gm_gil = _geometric_means([by[w, gil_tag].times for w in CLAIM_COST_WORKLOADS])
+    gm_free = _geometric_means([by[w, free_tag].times for w in CLAIM_COST_WORKLOADS])
+    gm_aa = _geometric_means([by[w, f"{gil_tag} (A/A)"].times for w in CLAIM_COST_WORKLOADS])
+    cost = engine.ratio(gm_free, gm_gil)
+    control = engine.ratio(gm_aa, gm_gil)
+    if cost is None or control is None:
+        raise Failed("no paired rounds were measured")
+    numbers = {
+        "relative": _ratio_record(cost),
+        "control_aa": _ratio_record(control),
+        "overhead": cost.value - 1,
+        "per_workload": {
+            w: {
+                "seconds": {gil_tag: by[w, gil_tag].seconds, free_tag: by[w, free_tag].seconds},
+                "relative": by[w, free_tag].relative,
+                "relative_low": by[w, free_tag].relative_low,
+                "relative_high": by[w, free_tag].relative_high,
+            }
+            for w in CLAIM_COST_WORKLOADS
+        },
+    }
+    return cost, numbers
+
+
+def _geometric_means(series: list[list[float]]) -> list[float]:
+    """Round by round, the geometric mean of several workloads' times."""
+    return [math.exp(statistics.fmean(math.log(t) for t in ts)) for ts in zip(*series)]
+
+
+def _ratio_record(r: engine.Ratio) -> dict[str, Any]:
+    return {"value": r.value, "low": r.low, "high": r.high, "rounds": r.rounds}
+
+
+def _pct(r: float | None) -> str:
+    return "-" if r is None else f"{r - 1:+.1%}"
+
+
+def cost_claim(
+    gil_tag: str, free_tag: str, lower: float | None = None, upper: float | None = None
+) -> Callable[[Context], Outcome]:
+    """The single-thread cost of ``free_tag`` against its GIL twin, judged two-sided: the
+    claim holds when the whole 95 % interval of the overhead lies in [lower, upper]."""
+
     def run(ctx: Context) -> Outcome:
-        overhead, numbers = _cost(ctx, gil_tag, free_tag)
+        gil, free = matched_builds(ctx, gil_tag, free_tag)
+        cost, numbers = _cost(ctx, gil, free)
+        low = None if cost.low is None else cost.low - 1
+        high = None if cost.high is None else cost.high - 1
         return Outcome(
-            ours=f"{free_tag} {overhead:+.0%} against {gil_tag} in one thread "
-            f"({', '.join(CLAIM_COST_WORKLOADS)}, geometric mean)",
-            holds=holds(overhead),
-            numbers=numbers,
+            ours=f"{free.version}t {_pct(cost.value)} [{_pct(cost.low)}, {_pct(cost.high)}] "
+            f"against {gil.version} in one thread ({', '.join(CLAIM_COST_WORKLOADS)}, "
+            f"geometric mean; A/A {_pct(numbers['control_aa']['value'])})",
+            holds=verdict(low, high, lower, upper),
+            numbers={**numbers, "claim_range": [lower, upper]},
             conditions={
-                "pythons": {gil_tag: ctx.python(gil_tag), free_tag: ctx.python(free_tag)},
+                "compared": {gil_tag: gil.record(), free_tag: free.record()},
+                "pythons": {gil_tag: gil.path, free_tag: free.path},
                 "workloads": list(CLAIM_COST_WORKLOADS),
                 "task_units": _units(ctx, 50),
                 "tasks": 4,
-                "repeat": CLAIM_COST_REPEAT,
+                "rounds": CLAIM_COST_REPEAT,
+                "estimator": engine.ESTIMATOR,
+                "interval": engine.INTERVAL,
             },
         )
 
