@@ -64,10 +64,31 @@ def test_json_has_the_claim_beside_our_number(capsys: pytest.CaptureFixture[str]
     assert conditions["free_threaded"] == bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
     assert conditions["iterations_per_worker"] < CLAIM_SEED_ITERATIONS
     assert 0 < conditions["capacity"] <= 2.5 and conditions["load_1min"] >= 0
-    if row["holds"] is None:  # a busy machine: the verdict says why there is none
-        assert conditions["capacity"] < 1.6 and "inconclusive" in row["ours"]
+    # the printed seconds give the printed ratio
+    assert numbers["ratio"] == pytest.approx(numbers["threads_s"] / numbers["processes_s"])
+    two_sided = reproduce.claim.verdict(numbers["ratio_low"], numbers["ratio_high"], 1.6)
+    if two_sided is False and conditions["capacity"] < 1.6:  # a busy machine
+        assert row["holds"] is None and "inconclusive" in row["ours"]
     else:
-        assert row["holds"] == (numbers["ratio"] >= 1.6)
+        assert row["holds"] is two_sided
+
+
+def test_seed_ratio_comes_from_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seed claim's ratio and interval are engine.unpaired_ratio's of the two time series."""
+    from gilcompare.measure import engine
+
+    calls = []
+
+    def fake(num, den):  # type: ignore[no-untyped-def]
+        calls.append((list(num), list(den)))
+        return engine.Ratio(2.5, 2.0, 3.0, 0)
+
+    monkeypatch.setattr(measurements.engine, "unpaired_ratio", fake)
+    monkeypatch.setattr(measurements, "_machine", lambda ctx: {"capacity": 2.0})
+    outcome = measurements.seed(reproduce.Context({}, scale=TINY))
+    assert len(calls) == 1 and len(calls[0][0]) == len(calls[0][1]) > 1
+    assert outcome.numbers["ratio"] == 2.5 and outcome.holds is True
+    assert "2.50× [2.00–3.00]" in outcome.ours
 
 
 def test_latency_claim_measures_both_switch_intervals() -> None:
