@@ -192,3 +192,37 @@ def test_cost_is_paired_and_alternating_through_compare(monkeypatch: pytest.Monk
     compared = row.conditions["compared"]
     assert compared["3.14"]["version"] == compared["3.14t"]["version"] == "3.14.7"
     assert compared["3.14t"]["path"] == "ft" and compared["3.14t"]["free_threaded"]
+
+
+def test_shaw_start_is_paired_through_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every round starts each model once, the order alternating; both ratios and their
+    intervals are the engine's, and the verdict is two-sided on both."""
+    from gilcompare.measure import engine
+    from gilcompare.settings import CLAIM_START_MODELS, CLAIM_START_REPEAT
+
+    starts = []
+    seconds = {"threads": 0.001, "subinterpreters": 0.05, "processes-spawn": 0.5}
+
+    def fake_call(target, kwargs, timeout, python=None, env=None):  # type: ignore[no-untyped-def]
+        starts.append(kwargs["model"])
+        jitter = 1 + 0.01 * (len(starts) % 3)
+        return {"seconds": seconds[kwargs["model"]] * jitter, "context": {"python": "x"}}
+
+    calls = []
+    real = engine.ratio
+
+    def spy(num, den):  # type: ignore[no-untyped-def]
+        calls.append((list(num), list(den)))
+        return real(num, den)
+
+    monkeypatch.setattr(measurements, "_start_python", lambda ctx: None)
+    monkeypatch.setattr(measurements.isolate, "call", fake_call)
+    monkeypatch.setattr(measurements.engine, "ratio", spy)
+    outcome = measurements.shaw(reproduce.Context({}))
+    models = list(CLAIM_START_MODELS)
+    assert starts[: 2 * len(models)] == models + models[::-1]
+    assert len(starts) == len(models) * CLAIM_START_REPEAT
+    assert len(calls) == 2 and all(len(n) == len(d) == CLAIM_START_REPEAT for n, d in calls)
+    sub = outcome.numbers["subinterpreter_per_thread"]
+    assert sub["value"] == pytest.approx(50, rel=0.05) and sub["low"] < sub["high"]
+    assert outcome.holds is True  # 50× ≥ 30× and 10× ≥ 3×, both intervals well inside

@@ -326,13 +326,16 @@ def ftscaling(ctx: Context) -> Outcome:
 
 
 def shaw(ctx: Context) -> Outcome:
-    """Cold start of 8 no-op workers: threads, subinterpreters, spawned processes."""
+    """Cold start of 8 no-op workers: threads, subinterpreters, spawned processes, in paired
+    rounds (every model once per round, the order alternating); ratios from the engine."""
     python = _start_python(ctx)
-    seconds: dict[str, float] = {}
+    samples: dict[str, list[float]] = {model: [] for model in CLAIM_START_MODELS}
     context: dict[str, Any] = {}
-    for model in CLAIM_START_MODELS:
-        samples = []
-        for _ in range(CLAIM_START_REPEAT):  # a fresh interpreter for every sample
+    for round_ in range(CLAIM_START_REPEAT):  # a fresh interpreter for every sample
+        order = list(CLAIM_START_MODELS)
+        if not engine.candidate_first(round_):
+            order.reverse()
+        for model in order:
             try:
                 out = isolate.call(
                     "gilcompare.probes.start:measure_start",
@@ -343,23 +346,31 @@ def shaw(ctx: Context) -> Outcome:
                 )
             except isolate.IsolatedFailure as failure:
                 raise Failed(f"start {model}: {failure.reason}") from None
-            samples.append(out["seconds"])
+            samples[model].append(out["seconds"])
             context = out["context"]
-        seconds[model] = statistics.median(samples)
-    sub_thread = seconds["subinterpreters"] / seconds["threads"]
-    proc_sub = seconds["processes-spawn"] / seconds["subinterpreters"]
+    sub_thread = engine.ratio(samples["subinterpreters"], samples["threads"])
+    proc_sub = engine.ratio(samples["processes-spawn"], samples["subinterpreters"])
+    if sub_thread is None or proc_sub is None:
+        raise Failed("no start time was measured")
+    verdicts = [
+        verdict(sub_thread.low, sub_thread.high, 30),
+        verdict(proc_sub.low, proc_sub.high, 3),
+    ]
+    holds = False if False in verdicts else True if all(verdicts) else None
     return Outcome(
-        ours=f"subinterpreter {sub_thread:.0f}× a thread; process {proc_sub:.1f}× a subinterpreter",
-        holds=sub_thread >= 30 and proc_sub >= 3,
+        ours=f"subinterpreter {sub_thread} a thread; process {proc_sub} a subinterpreter",
+        holds=holds,
         numbers={
-            "start_s": seconds,
-            "subinterpreter_per_thread": sub_thread,
-            "process_per_subinterpreter": proc_sub,
+            "start_s": {m: statistics.median(v) for m, v in samples.items()},
+            "subinterpreter_per_thread": _ratio_record(sub_thread),
+            "process_per_subinterpreter": _ratio_record(proc_sub),
         },
         conditions={
             "python": context.get("python"),
             "workers": CLAIM_START_WORKERS,
-            "repeat": CLAIM_START_REPEAT,
+            "rounds": CLAIM_START_REPEAT,
+            "estimator": engine.ESTIMATOR,
+            "interval": engine.INTERVAL,
             "process_model": "processes-spawn",
             "cpus_usable": context.get("cpu_usable"),
         },
