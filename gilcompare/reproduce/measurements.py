@@ -1,7 +1,10 @@
 """The measurements behind the claims: each returns our number and whether the shape holds.
 
 Every measurement runs in a fresh child process (gilcompare.measure.isolate), under the
-interpreter the claim is about.
+interpreter the claim is about. Every ratio and its 95 % interval come from
+gilcompare.measure.engine, and a verdict is two-sided (claim.verdict): holds when the whole
+interval lies in the claim's range, contradicted when it lies wholly outside, else
+inconclusive.
 """
 
 from __future__ import annotations
