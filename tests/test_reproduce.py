@@ -9,7 +9,7 @@ import sysconfig
 import pytest
 
 from gilcompare import cli, reproduce
-from gilcompare.reproduce import measurements
+from gilcompare.reproduce import cost, measurements
 from gilcompare.settings import CLAIM_SEED_ITERATIONS
 
 TINY = 0.02  # of every work size: enough to run each measurement, not to trust its numbers
@@ -146,13 +146,13 @@ def _fake_builds(monkeypatch: pytest.MonkeyPatch, gil_version: str) -> None:
         args = f"'--prefix=/opt/{path}'" + (" '--disable-gil'" if free else "")
         return BuildInfo(path, version, free, args, False, f"/opt/{path}")
 
-    monkeypatch.setattr(measurements.builds, "probe", probe)
+    monkeypatch.setattr(cost.builds, "probe", probe)
 
 
 def test_cost_of_unmatched_builds_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """3.14.7t against a 3.14.0 GIL build is not run, and the row says why."""
     _fake_builds(monkeypatch, "3.14.0")
-    monkeypatch.setattr(measurements, "compare", lambda **kw: pytest.fail("measured anyway"))
+    monkeypatch.setattr(cost, "compare", lambda **kw: pytest.fail("measured anyway"))
     ctx = reproduce.Context({"3.14": "g", "3.14t": "ft"}, scale=TINY)
     [row] = reproduce.reproduce([reproduce.CLAIMS["ft-cost-3.14t"]], ctx)
     assert row.status == "not run" and row.reason.startswith("refused:")
@@ -180,14 +180,14 @@ def test_cost_is_paired_and_alternating_through_compare(monkeypatch: pytest.Monk
                 rows.append(Comparison(label, cell.workload, "serial", 1, times=times, seconds=1))
         return rows
 
-    monkeypatch.setattr(measurements, "compare", fake_compare)
+    monkeypatch.setattr(cost, "compare", fake_compare)
     ctx = reproduce.Context({"3.14": "g", "3.14t": "ft"}, scale=TINY)
     [row] = reproduce.reproduce([reproduce.CLAIMS["ft-cost-3.14t"]], ctx)
     assert row.status == "ok", row.reason
     assert seen["builds"] == [("3.14.7", "g"), ("3.14.7t", "ft")] and seen["rounds"] > 1
-    cost = row.numbers["relative"]
-    assert cost["value"] == pytest.approx(1.05)
-    assert cost["low"] < 1.05 < cost["high"] < 1.15
+    ratio = row.numbers["relative"]
+    assert ratio["value"] == pytest.approx(1.05)
+    assert ratio["low"] < 1.05 < ratio["high"] < 1.15
     assert row.holds is True and row.as_dict()["verdict"] == "holds"
     compared = row.conditions["compared"]
     assert compared["3.14"]["version"] == compared["3.14t"]["version"] == "3.14.7"

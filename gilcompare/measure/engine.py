@@ -74,6 +74,9 @@ class Ratio:
     def __str__(self) -> str:
         return format_ratio(self.value, self.low, self.high)
 
+    def record(self) -> dict[str, Any]:
+        return {"value": self.value, "low": self.low, "high": self.high, "rounds": self.rounds}
+
 
 def format_ratio(value: float | None, low: float | None, high: float | None) -> str:
     """A ratio and its interval as printed everywhere: ``1.93× [1.88–1.98]``."""

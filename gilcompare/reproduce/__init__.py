@@ -7,8 +7,9 @@ returns our number and whether the shape holds. Every measurement runs in a fres
 process (gilcompare.measure.isolate), under the interpreter the claim is about; a claim needing an
 interpreter this machine lacks is listed as not run, with the reason.
 
-Modules: claim (a claim, its outcome, the context it runs in), measurements (one function per
-claim) and here the claims themselves, with running them and the text that shows them.
+Modules: claim (a claim, its outcome, the context it runs in, the two-sided verdict),
+measurements (one function per claim), cost (the free-threading cost between twin builds)
+and here the claims themselves, with running them and the text that shows them.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from collections.abc import Callable, Sequence
 from gilcompare import interpreters
 from gilcompare.errors import UsageError
 from gilcompare.reproduce.claim import VERDICTS, Claim, Context, Failed, NotRun, Outcome, Row
-from gilcompare.reproduce.measurements import beazley, cost_claim, ftscaling, seed, shaw
+from gilcompare.reproduce.cost import cost_claim
+from gilcompare.reproduce.measurements import beazley, ftscaling, seed, shaw
 from gilcompare.settings import CLAIM_SCALING_WORKERS, CLAIM_SEED_BOUND
 
 

@@ -9,24 +9,18 @@ inconclusive.
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import subprocess
-from typing import Any, Callable
+from typing import Any
 
-from gilcompare.interpreters import Interpreter
-from gilcompare.measure import builds, engine, isolate
-from gilcompare.measure.builds import BuildInfo
+from gilcompare.measure import engine, isolate
 from gilcompare.measure.cells import Cell, Result, cell_fields
-from gilcompare.measure.compare import Build, compare
 from gilcompare.probes import start
 from gilcompare.probes.latency import probe_latency
 from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome, verdict
 from gilcompare.settings import (
     CAPACITY_UNITS,
-    CLAIM_COST_REPEAT,
-    CLAIM_COST_WORKLOADS,
     CLAIM_LATENCY_PINGS,
     CLAIM_LATENCY_REPEAT,
     CLAIM_LATENCY_SWITCH_MS,
@@ -70,7 +64,8 @@ def _measure(cell: Cell, ctx: Context, python: str | None = None) -> Result:
     return result
 
 
-def _units(ctx: Context, units: int) -> int:
+def scaled_units(ctx: Context, units: int) -> int:
+    """A work size times the context's scale, at least 1."""
     return max(1, round(units * ctx.scale))
 
 
@@ -80,7 +75,7 @@ def _machine(ctx: Context) -> dict[str, Any]:
     try:
         capacity = isolate.call(
             "gilcompare.asv.machine:parallel_capacity",
-            {"units": _units(ctx, CAPACITY_UNITS)},
+            {"units": scaled_units(ctx, CAPACITY_UNITS)},
             ctx.timeout,
         )
     except isolate.IsolatedFailure:
@@ -111,7 +106,7 @@ def _conditions(result: Result, **extra: Any) -> dict[str, Any]:
 
 def seed(ctx: Context) -> Outcome:
     """2 threads vs 2 fork processes, each counting (weak scaling), as `gilcompare seed`."""
-    size = _units(ctx, round(CLAIM_SEED_ITERATIONS / COUNT_PER_UNIT))
+    size = scaled_units(ctx, round(CLAIM_SEED_ITERATIONS / COUNT_PER_UNIT))
     results = {
         model: _measure(
             Cell("count", model, 2, "weak", "warm", CLAIM_PROFILE, size, 1, CLAIM_SEED_REPEAT), ctx
@@ -189,106 +184,6 @@ def beazley(ctx: Context) -> Outcome:
     )
 
 
-def matched_builds(ctx: Context, gil_tag: str, free_tag: str) -> tuple[BuildInfo, BuildInfo]:
-    """The GIL and free-threaded builds found for these tags, if they are twins (the same
-    full version and configure flags, gilcompare.measure.builds); NotRun with the reason
-    otherwise."""
-    try:
-        gil, free = builds.probe(ctx.python(gil_tag)), builds.probe(ctx.python(free_tag))
-    except ValueError as exc:
-        raise NotRun(str(exc)) from None
-    reason = builds.mismatch(gil, free)
-    if reason is not None:
-        raise NotRun(f"refused: {reason}")
-    return gil, free
-
-
-def _cost(ctx: Context, gil: BuildInfo, free: BuildInfo) -> tuple[engine.Ratio, dict[str, Any]]:
-    """Free-threaded / GIL serial time over CLAIM_COST_WORKLOADS, as `gilcompare compare`
-    measures it: paired rounds, the order of the builds alternating, an A/A row; each round's
-    geometric mean over the workloads is one paired ratio for the engine."""
-    gil_tag, free_tag = gil.version, f"{free.version}t"
-    ref = Build(gil_tag, Interpreter(gil.version, False, gil.path))
-    cand = Build(free_tag, Interpreter(free.version, True, free.path))
-    units = _units(ctx, 50)
-    cells = [
-        Cell(w, "serial", 1, "strong", "warm", CLAIM_PROFILE, units, 4, 1)
-        for w in CLAIM_COST_WORKLOADS
-    ]
-    rows = compare(builds=[ref, cand], cells=cells, rounds=CLAIM_COST_REPEAT, timeout=ctx.timeout)
-    for row in rows:
-        if row.status != "ok":
-            raise Failed(f"{row.workload} on {row.python}: {row.status} {row.reason}")
-    by = {(r.workload, r.python): r for r in rows}
-    gm_gil = _geometric_means([by[w, gil_tag].times for w in CLAIM_COST_WORKLOADS])
-    gm_free = _geometric_means([by[w, free_tag].times for w in CLAIM_COST_WORKLOADS])
-    gm_aa = _geometric_means([by[w, f"{gil_tag} (A/A)"].times for w in CLAIM_COST_WORKLOADS])
-    cost = engine.ratio(gm_free, gm_gil)
-    control = engine.ratio(gm_aa, gm_gil)
-    if cost is None or control is None:
-        raise Failed("no paired rounds were measured")
-    numbers = {
-        "relative": _ratio_record(cost),
-        "control_aa": _ratio_record(control),
-        "overhead": cost.value - 1,
-        "per_workload": {
-            w: {
-                "seconds": {gil_tag: by[w, gil_tag].seconds, free_tag: by[w, free_tag].seconds},
-                "relative": by[w, free_tag].relative,
-                "relative_low": by[w, free_tag].relative_low,
-                "relative_high": by[w, free_tag].relative_high,
-            }
-            for w in CLAIM_COST_WORKLOADS
-        },
-    }
-    return cost, numbers
-
-
-def _geometric_means(series: list[list[float]]) -> list[float]:
-    """Round by round, the geometric mean of several workloads' times."""
-    return [math.exp(statistics.fmean(math.log(t) for t in ts)) for ts in zip(*series)]
-
-
-def _ratio_record(r: engine.Ratio) -> dict[str, Any]:
-    return {"value": r.value, "low": r.low, "high": r.high, "rounds": r.rounds}
-
-
-def _pct(r: float | None) -> str:
-    return "-" if r is None else f"{r - 1:+.1%}"
-
-
-def cost_claim(
-    gil_tag: str, free_tag: str, lower: float | None = None, upper: float | None = None
-) -> Callable[[Context], Outcome]:
-    """The single-thread cost of ``free_tag`` against its GIL twin, judged two-sided: the
-    claim holds when the whole 95 % interval of the overhead lies in [lower, upper]."""
-
-    def run(ctx: Context) -> Outcome:
-        gil, free = matched_builds(ctx, gil_tag, free_tag)
-        cost, numbers = _cost(ctx, gil, free)
-        low = None if cost.low is None else cost.low - 1
-        high = None if cost.high is None else cost.high - 1
-        return Outcome(
-            ours=f"{free.version}t {_pct(cost.value)} [{_pct(cost.low)}, {_pct(cost.high)}] "
-            f"against {gil.version} in one thread ({', '.join(CLAIM_COST_WORKLOADS)}, "
-            f"geometric mean; A/A {_pct(numbers['control_aa']['value'])})",
-            holds=verdict(low, high, lower, upper),
-            numbers={**numbers, "claim_range": [lower, upper]},
-            conditions={
-                "compared": {gil_tag: gil.record(), free_tag: free.record()},
-                "pythons": {gil_tag: gil.path, free_tag: free.path},
-                "workloads": list(CLAIM_COST_WORKLOADS),
-                "task_units": _units(ctx, 50),
-                "tasks": 4,
-                "rounds": CLAIM_COST_REPEAT,
-                "estimator": engine.ESTIMATOR,
-                "interval": engine.INTERVAL,
-            },
-        )
-
-    return run
-
-
 def ftscaling(ctx: Context) -> Outcome:
     """Weak scaling of threads on the newest free-threaded build: t1·N/tN at N = 2."""
     tag = _newest_free(ctx)
@@ -301,7 +196,7 @@ def ftscaling(ctx: Context) -> Outcome:
             "weak",
             "warm",
             CLAIM_PROFILE,
-            _units(ctx, 50),
+            scaled_units(ctx, 50),
             2,
             CLAIM_SCALING_REPEAT,
         )
@@ -365,8 +260,8 @@ def shaw(ctx: Context) -> Outcome:
         holds=holds,
         numbers={
             "start_s": {m: statistics.median(v) for m, v in samples.items()},
-            "subinterpreter_per_thread": _ratio_record(sub_thread),
-            "process_per_subinterpreter": _ratio_record(proc_sub),
+            "subinterpreter_per_thread": sub_thread.record(),
+            "process_per_subinterpreter": proc_sub.record(),
         },
         conditions={
             "python": context.get("python"),
