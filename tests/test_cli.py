@@ -541,3 +541,57 @@ def test_progress_on_a_terminal_is_a_bar(tmp_path: Path) -> None:
     text = out.decode("utf-8", "replace")
     assert "2/2" in text and "elapsed 00:0" in text and "left" in text, text
     assert "count · threads · 1" in text and "\r" in text
+
+
+def test_run_and_compare_tables_print_the_interval() -> None:
+    """Both tables print a speedup with its 95 % interval, as `1.93× [1.88–1.98]`."""
+    from gilcompare.cli.compare import COMPARE_COLUMNS, _shown
+    from gilcompare.cli.run import RUN_COLUMNS, result_rows
+    from gilcompare.measure.cells import Result
+    from gilcompare.report.tables import table
+
+    r = Result("count", "threads", 2, "strong", "warm", "ok", seconds=1.0, speedup=1.934)
+    r.speedup_low, r.speedup_high = 1.881, 1.979
+    assert "1.93× [1.88–1.98]" in table(result_rows([r]), RUN_COLUMNS)
+    record = {
+        "workload": "count", "model": "threads", "workers": 2, "python": "3.14t",
+        "relative": 1.1, "relative_low": 1.05, "relative_high": 1.16,
+        "speedup": 1.5, "speedup_low": None, "speedup_high": None,
+    }  # fmt: skip
+    shown = table([_shown(record)], COMPARE_COLUMNS)
+    assert "1.10× [1.05–1.16]" in shown and "1.50×" in shown
+
+
+def test_seed_ratio_agrees_with_its_seconds(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """seed's ratio is the engine's unpaired ratio of the two time series: the printed
+    medians give it, whatever the two speedups against serial say."""
+    from gilcompare.cli import seed
+    from gilcompare.measure import engine
+    from gilcompare.measure.cells import Result
+
+    def fake_run(cells, args, emit):  # type: ignore[no-untyped-def]
+        threads = Result("count", "threads", 2, "weak", "warm", "ok", times=[0.56, 0.55, 0.57])
+        procs = Result("count", "processes-fork", 2, "weak", "warm", "ok", times=[0.31] * 3)
+        threads.seconds, procs.seconds = 0.56, 0.31
+        threads.speedup, procs.speedup = 1.0, 1.96  # their quotient is not the seconds' ratio
+        emit([threads, procs], args.json)
+        return 0
+
+    calls = []
+    real = engine.unpaired_ratio
+
+    def spy(num, den):  # type: ignore[no-untyped-def]
+        calls.append((list(num), list(den)))
+        return real(num, den)
+
+    monkeypatch.setattr(seed, "run_and_emit", fake_run)
+    monkeypatch.setattr(engine, "unpaired_ratio", spy)
+    assert main(["seed", "--json"]) == 0
+    [summary] = json.loads(capsys.readouterr().out)
+    assert calls == [([0.56, 0.55, 0.57], [0.31] * 3)]
+    assert summary["ratio"] == pytest.approx(0.56 / 0.31)
+    assert summary["ratio_low"] < summary["ratio"] < summary["ratio_high"]
+    assert main(["seed"]) == 0
+    assert "1.81× [" in capsys.readouterr().out

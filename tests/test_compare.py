@@ -70,6 +70,15 @@ def test_interpreter_against_itself() -> None:
         record
     )
     assert record["estimator"] == compare.engine.ESTIMATOR
+    # every ratio carries the engine's interval from its paired rounds
+    b_threads = rows[4]
+    assert (b_threads.relative_low, b_threads.relative_high) == compare.engine.interval(
+        b_threads.times, rows[3].times
+    )
+    assert (b_threads.speedup_low, b_threads.speedup_high) == compare.engine.interval(
+        [t for r in b_threads.results for t in r.serial_times],
+        [t for r in b_threads.results for t in r.times],
+    )
 
 
 FREE_HERE = [i for i in discover() if i.free_threaded]

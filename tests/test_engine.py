@@ -70,3 +70,83 @@ def test_control_times_serial_against_serial() -> None:
     assert r.speedup is not None and 0.5 < r.speedup < 2.0
     with pytest.raises(ValueError, match="serial"):
         Cell("count", "threads", 2, control=True).validate()
+
+
+def test_interval_is_a_t_interval_on_log_ratios() -> None:
+    """Two rounds at 2.0× and 2.2×: the geometric mean ± t(1) · s / √2 on the log scale."""
+    import math
+
+    logs = [math.log(2.0), math.log(2.2)]
+    half = 12.706 * abs(logs[1] - logs[0]) / math.sqrt(2) / math.sqrt(2)
+    low, high = engine.interval([2.0, 2.2], [1.0, 1.0])
+    assert low == pytest.approx(math.exp(sum(logs) / 2 - half))
+    assert high == pytest.approx(math.exp(sum(logs) / 2 + half))
+    # the inverse ratio gets the mirrored interval
+    inv_low, inv_high = engine.interval([1.0, 1.0], [2.0, 2.2])
+    assert inv_low == pytest.approx(1 / high) and inv_high == pytest.approx(1 / low)
+
+
+def test_interval_narrows_with_rounds_and_is_absent_with_one() -> None:
+    """More rounds of the same spread know more; one round knows no spread at all."""
+    three = engine.ratio([2.0, 2.2, 1.8], [1.0] * 3)
+    six = engine.ratio([2.0, 2.2, 1.8] * 2, [1.0] * 6)
+    assert three is not None and six is not None
+    assert three.low < six.low < 2.0 < six.high < three.high
+    one = engine.ratio([2.0], [1.0])
+    assert one is not None and one.value == 2.0 and one.low is None and one.high is None
+    assert engine.interval([2.0], [1.0]) is None
+
+
+def test_t_quantiles() -> None:
+    """Table values for small df, the expansion beyond; fractional df errs wide."""
+    assert engine.t_quantile(1) == 12.706
+    assert engine.t_quantile(4) == 2.776
+    assert engine.t_quantile(4.7) == 2.776
+    assert engine.t_quantile(60) == pytest.approx(2.000, abs=1e-3)
+    assert engine.t_quantile(120) == pytest.approx(1.980, abs=1e-3)
+    with pytest.raises(ValueError, match="degree"):
+        engine.t_quantile(0)
+
+
+def test_unpaired_ratio_is_the_ratio_of_medians_with_a_wider_interval() -> None:
+    """Unpaired timings: the printed medians give the ratio exactly; the interval is Welch's."""
+    est = engine.unpaired_ratio([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
+    assert est is not None and est.value == 2.0 and est.rounds == 0
+    assert est.low < 2.0 < est.high
+    paired = engine.ratio([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
+    assert paired is not None and paired.high - paired.low < est.high - est.low
+    assert engine.unpaired_ratio([2.0], [1.0]) == engine.Ratio(2.0, None, None, 0)
+
+
+def test_format_ratio() -> None:
+    """A number and its interval travel together."""
+    assert engine.format_ratio(1.934, 1.881, 1.979) == "1.93× [1.88–1.98]"
+    assert engine.format_ratio(1.934, None, None) == "1.93×"
+    assert engine.format_ratio(None, None, None) == ""
+
+
+def test_run_results_carry_the_interval() -> None:
+    """A paired run result has speedup_low ≤ speedup ≤ speedup_high from the engine."""
+    r = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    assert r.status == "ok" and r.interval == engine.INTERVAL
+    assert (r.speedup_low, r.speedup_high) == engine.interval(r.serial_times, r.times)
+
+
+def test_unpaired_fallback_goes_through_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run --unpaired` takes its speedup and interval from engine.unpaired_ratio."""
+    from gilcompare.measure.cells import Result
+
+    calls = []
+
+    def fake(num, den):  # type: ignore[no-untyped-def]
+        calls.append((list(num), list(den)))
+        return engine.Ratio(7.0, 6.0, 8.0, 0)
+
+    monkeypatch.setattr(engine, "unpaired_ratio", fake)
+    serial = Result("count", "serial", 1, "strong", "warm", "ok", times=[2.0], seconds=2.0)
+    cell = Result("count", "threads", 2, "strong", "warm", "ok", times=[1.0], seconds=1.0)
+    cell.ideal = 2
+    cell.compare(serial)
+    assert calls == [([2.0], [1.0])]
+    assert (cell.speedup, cell.speedup_low, cell.speedup_high) == (7.0, 6.0, 8.0)
+    assert cell.efficiency == 3.5 and cell.estimator == engine.UNPAIRED_ESTIMATOR

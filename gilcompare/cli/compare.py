@@ -25,8 +25,8 @@ COMPARE_COLUMNS = [
     ("python", "python"),
     ("gil_enabled", "GIL in workers"),
     ("seconds", "median s"),
-    ("relative", "time vs ref"),
-    ("speedup", "speedup"),
+    ("relative_shown", "time vs ref [95 %]"),
+    ("speedup_shown", "speedup [95 %]"),
     ("rounds", "rounds"),
     ("status", "status"),
     ("reason", "note"),
@@ -70,7 +70,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"time relative to {ref.label} ({ref.interpreter.label}, {ref.interpreter.path}); "
             f"{rounds} alternating rounds, one isolated child per measurement"
         )
-        print(table(records, COMPARE_COLUMNS))
+        print(table([_shown(r) for r in records], COMPARE_COLUMNS))
     for row in rows:
         if row.status in ("failed", "mismatch"):
             print(
@@ -82,6 +82,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(compare_plot(records, args.plot), file=sys.stderr)
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in rows) else 0
+
+
+def _shown(record: dict[str, Any]) -> dict[str, Any]:
+    """A compare record with its ratios and their intervals as the table prints them."""
+    from gilcompare.measure.engine import format_ratio
+
+    rel = (record["relative"], record["relative_low"], record["relative_high"])
+    spd = (record["speedup"], record["speedup_low"], record["speedup_high"])
+    return {**record, "relative_shown": format_ratio(*rel), "speedup_shown": format_ratio(*spd)}
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options
 from gilcompare.cli.options import choices, positive_int, positive_ints
 from gilcompare.cli.progress import Progress
 from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
+from gilcompare.measure import engine
 from gilcompare.measure.cells import MODES, Cell, Result, plan
 from gilcompare.measure.matrix import estimate_seconds, measuring_order, run_cells
 from gilcompare.models import MODELS, STANDARD_MODELS, gil_reenabled
@@ -35,7 +36,7 @@ RUN_COLUMNS = [
     ("scaling", "scaling"),
     ("seconds", "median s"),
     ("spread_pct", "±%"),
-    ("speedup", "speedup"),
+    ("speedup_shown", "speedup [95 %]"),
     ("efficiency", "efficiency"),
     ("bar", "of ideal"),
     ("ideal", "ideal"),
@@ -92,6 +93,7 @@ def result_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
         row = r.as_dict()
         row["spread_pct"] = None if r.spread is None else 100 * r.spread
         row["bar"] = _bar(r.efficiency)
+        row["speedup_shown"] = engine.format_ratio(r.speedup, r.speedup_low, r.speedup_high)
         if r.control:
             row["model"] = "serial (A/A)"
         row["reason"] = (r.reason[:70] + "…") if len(r.reason) > 71 else r.reason

@@ -10,6 +10,7 @@ from gilcompare.cli.common import measurement_options
 from gilcompare.cli.options import choices, positive_int
 from gilcompare.cli.run import RUN_COLUMNS, result_rows, run_and_emit
 from gilcompare.errors import UsageError
+from gilcompare.measure import engine
 from gilcompare.measure.cells import Cell, Result
 from gilcompare.models import MODELS
 from gilcompare.report.records import records
@@ -40,13 +41,14 @@ def cmd_seed(args: argparse.Namespace) -> int:
     def emit(results: Sequence[Result], as_json: bool) -> None:
         by_model = {r.model: r for r in results}
         threads, procs = by_model.get("threads"), by_model.get(process_model)
-        # each speedup is the engine's paired estimate against serial in its own measurement;
-        # their ratio is how many times faster the processes ran than the threads
-        ratio = (
-            procs.speedup / threads.speedup
-            if threads and procs and threads.speedup and procs.speedup
+        # threads and processes ran in separate children, so their times do not pair: the
+        # engine's unpaired ratio is the ratio of the two medians printed beside it
+        est = (
+            engine.unpaired_ratio(threads.times, procs.times)
+            if threads and procs and threads.status == procs.status == "ok"
             else None
         )
+        ratio = est.value if est else None
         summary = {
             "experiment": "seed: 2 threads vs 2 processes, each counting (weak scaling)",
             "iterations_per_worker": size * COUNT_PER_UNIT,
@@ -57,6 +59,10 @@ def cmd_seed(args: argparse.Namespace) -> int:
             "processes_s": procs.seconds if procs else None,
             "process_model": process_model,
             "ratio": ratio,
+            "ratio_low": est.low if est else None,
+            "ratio_high": est.high if est else None,
+            "estimator": engine.UNPAIRED_ESTIMATOR,
+            "interval": engine.UNPAIRED_INTERVAL,
             "results": records(results),
         }
         if as_json:
@@ -67,13 +73,15 @@ def cmd_seed(args: argparse.Namespace) -> int:
                 "who": "blog (2019)",
                 "threads": SEED_BLOG["threads"],
                 "processes": SEED_BLOG["processes"],
-                "ratio": summary["blog_ratio"],
+                "ratio": engine.format_ratio(summary["blog_ratio"], None, None),
             },
             {
                 "who": f"here (Python {results[0].python})" if results else "here",
                 "threads": summary["threads_s"],
                 "processes": summary["processes_s"],
-                "ratio": ratio,
+                "ratio": engine.format_ratio(
+                    ratio, *((est.low, est.high) if est else (None, None))
+                ),
             },
         ]
         print(
@@ -87,7 +95,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
                     ("who", ""),
                     ("threads", "threads s"),
                     ("processes", "processes s"),
-                    ("ratio", "threads/processes"),
+                    ("ratio", "threads/processes [95 %]"),
                 ],
             )
         )

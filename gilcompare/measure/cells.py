@@ -138,6 +138,9 @@ class Result:
     checksum: str = ""
     serial_checksum: str = ""
     speedup: float | None = None
+    speedup_low: float | None = None  # its 95 % interval (gilcompare.measure.engine.INTERVAL)
+    speedup_high: float | None = None
+    interval: str = ""  # how the interval was computed
     efficiency: float | None = None
     ideal: int | None = None
     gil: str = ""  # holds | releases | waits: what the workload does to the GIL
@@ -174,10 +177,16 @@ class Result:
             return
         self.serial_checksum = serial.checksum
         if self.speedup is None:  # unpaired: two medians from two processes
-            self.speedup = serial.seconds / self.seconds
-            self.estimator, self.rounds = "ratio of medians, unpaired", 0
-            if self.ideal:
-                self.efficiency = self.speedup / self.ideal
+            est = engine.unpaired_ratio(serial.times, self.times)
+            if est is None:
+                return
+            self.set_speedup(est, engine.UNPAIRED_ESTIMATOR, engine.UNPAIRED_INTERVAL)
+
+    def set_speedup(self, est: engine.Ratio, estimator: str, interval: str) -> None:
+        """Take the engine's estimate as this result's speedup, interval and efficiency."""
+        self.speedup, self.speedup_low, self.speedup_high = est.value, est.low, est.high
+        self.efficiency = engine.efficiency(self.speedup, self.ideal)
+        self.estimator, self.interval, self.rounds = estimator, interval, est.rounds
 
 
 def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") -> Result:
@@ -283,9 +292,9 @@ def measure(cell: Cell) -> Result:
                 f"checksum {result.checksum} differs from serial {result.serial_checksum}"
             )
         else:
-            result.speedup = engine.speedup(result.serial_times, result.times)
-            result.efficiency = engine.efficiency(result.speedup, result.ideal)
-            result.estimator, result.rounds = engine.ESTIMATOR, len(result.times)
+            est = engine.ratio(result.serial_times, result.times)
+            if est is not None:
+                result.set_speedup(est, engine.ESTIMATOR, engine.INTERVAL)
     result.workers_seen = len(infos)
     result.gil_enabled = engine.gil_in_workers(infos)
     blas = [i.get("blas_threads") for i in infos if i.get("blas_threads") is not None]

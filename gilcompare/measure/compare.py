@@ -90,9 +90,14 @@ class Comparison:
     times: list[float] = field(default_factory=list)  # one per round
     seconds: float | None = None  # median over rounds
     relative: float | None = None  # time / the reference build's time, median over rounds
+    relative_low: float | None = None  # its 95 % interval (gilcompare.measure.engine)
+    relative_high: float | None = None
     speedup: float | None = None  # over this build's own serial run (paired, in the child)
+    speedup_low: float | None = None
+    speedup_high: float | None = None
     checksum: str = ""
     estimator: str = engine.ESTIMATOR
+    interval: str = engine.INTERVAL
     rounds: int = 0
     scaling: str = "strong"
     profile: str = ""
@@ -181,7 +186,7 @@ def compare(
         if r.status == "ok" and ref.status == "ok" and r.checksum != ref.checksum:
             r.status = "mismatch"
             r.reason = f"checksum {r.checksum} differs from {reference.label}'s {ref.checksum}"
-            r.relative = None
+            r.relative = r.relative_low = r.relative_high = None
     return out
 
 
@@ -197,12 +202,15 @@ def _summarise(row: Comparison, reference: Comparison | None) -> None:
         row.checksum = ",".join(sorted({r.checksum for r in row.results}))
         serial = [t for r in row.results for t in r.serial_times]
         timed = [t for r in row.results for t in r.times]
-        row.speedup = engine.speedup(serial, timed) if len(serial) == len(timed) else None
-        if row.model == "serial":
-            row.speedup = None  # serial against itself is the run command's A/A, not this
+        est = engine.ratio(serial, timed) if len(serial) == len(timed) else None
+        # serial against itself is the run command's A/A, not this
+        if est is not None and row.model != "serial":
+            row.speedup, row.speedup_low, row.speedup_high = est.value, est.low, est.high
     gils = [r.gil_enabled for r in row.results if r.gil_enabled is not None]
     row.gil_enabled = any(gils) if gils else None
     if reference is None:
         row.relative = 1.0 if row.status == "ok" else None
     elif row.status == "ok" and reference.status == "ok":
-        row.relative = engine.relative_time(row.times, reference.times)
+        est = engine.ratio(row.times, reference.times)
+        if est is not None:
+            row.relative, row.relative_low, row.relative_high = est.value, est.low, est.high

@@ -7,8 +7,9 @@ returns our number and whether the shape holds. Every measurement runs in a fres
 process (gilcompare.measure.isolate), under the interpreter the claim is about; a claim needing an
 interpreter this machine lacks is listed as not run, with the reason.
 
-Modules: claim (a claim, its outcome, the context it runs in), measurements (one function per
-claim) and here the claims themselves, with running them and the text that shows them.
+Modules: claim (a claim, its outcome, the context it runs in, the two-sided verdict),
+measurements (one function per claim), cost (the free-threading cost between twin builds)
+and here the claims themselves, with running them and the text that shows them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from collections.abc import Callable, Sequence
 
 from gilcompare import interpreters
 from gilcompare.errors import UsageError
-from gilcompare.reproduce.claim import Claim, Context, Failed, NotRun, Outcome, Row
-from gilcompare.reproduce.measurements import beazley, cost_claim, ftscaling, seed, shaw
+from gilcompare.reproduce.claim import VERDICTS, Claim, Context, Failed, NotRun, Outcome, Row
+from gilcompare.reproduce.cost import cost_claim
+from gilcompare.reproduce.measurements import beazley, ftscaling, seed, shaw
 from gilcompare.settings import CLAIM_SCALING_WORKERS, CLAIM_SEED_BOUND
 
 
@@ -60,7 +62,7 @@ CLAIMS: dict[str, Claim] = {
             "~40%",
             "3.13t ≥ 20% slower than 3.13 in one thread",
             ("3.13", "3.13t"),
-            cost_claim("3.13", "3.13t", lambda overhead: overhead >= 0.20),
+            cost_claim("3.13", "3.13t", lower=0.20),
         ),
         Claim(
             "ft-cost-3.14t",
@@ -69,7 +71,7 @@ CLAIMS: dict[str, Claim] = {
             "5-10%",
             "3.14t ≤ 15% slower than 3.14 in one thread",
             ("3.14", "3.14t"),
-            cost_claim("3.14", "3.14t", lambda overhead: overhead <= 0.15),
+            cost_claim("3.14", "3.14t", upper=0.15),
         ),
         Claim(
             "ftscaling",
@@ -144,7 +146,7 @@ def reproduce(
 def _verdict(row: Row) -> str:
     if row.status != "ok":
         return f"{row.status}: {row.reason}"
-    return {True: "holds", False: "does not hold", None: "inconclusive"}[row.holds]
+    return VERDICTS[row.holds]
 
 
 def text(rows: Sequence[Row]) -> str:

@@ -31,6 +31,24 @@ class Claim:
     run: Callable[[Context], Outcome]
 
 
+VERDICTS = {True: "holds", False: "contradicted", None: "inconclusive"}
+
+
+def verdict(
+    low: float | None, high: float | None, lower: float | None = None, upper: float | None = None
+) -> bool | None:
+    """Two-sided: True (holds) when the whole 95 % interval lies in the claim's range
+    [lower, upper] (None: unbounded), False (contradicted) when it lies wholly outside, None
+    (inconclusive) when it straddles a bound or there is no interval."""
+    if low is None or high is None:
+        return None
+    if (lower is None or low >= lower) and (upper is None or high <= upper):
+        return True
+    if (lower is not None and high < lower) or (upper is not None and low > upper):
+        return False
+    return None
+
+
 @dataclass
 class Row:
     """One claim's line in the reproduction: the claim beside our measurement of it."""
@@ -48,7 +66,7 @@ class Row:
     conditions: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "verdict": VERDICTS[self.holds] if self.status == "ok" else ""}
 
 
 @dataclass

@@ -1,26 +1,26 @@
 """The measurements behind the claims: each returns our number and whether the shape holds.
 
 Every measurement runs in a fresh child process (gilcompare.measure.isolate), under the
-interpreter the claim is about.
+interpreter the claim is about. Every ratio and its 95 % interval come from
+gilcompare.measure.engine, and a verdict is two-sided (claim.verdict): holds when the whole
+interval lies in the claim's range, contradicted when it lies wholly outside, else
+inconclusive.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import subprocess
-from typing import Any, Callable
+from typing import Any
 
-from gilcompare.measure import isolate
+from gilcompare.measure import engine, isolate
 from gilcompare.measure.cells import Cell, Result, cell_fields
 from gilcompare.probes import start
 from gilcompare.probes.latency import probe_latency
-from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome
+from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome, verdict
 from gilcompare.settings import (
     CAPACITY_UNITS,
-    CLAIM_COST_REPEAT,
-    CLAIM_COST_WORKLOADS,
     CLAIM_LATENCY_PINGS,
     CLAIM_LATENCY_REPEAT,
     CLAIM_LATENCY_SWITCH_MS,
@@ -64,7 +64,8 @@ def _measure(cell: Cell, ctx: Context, python: str | None = None) -> Result:
     return result
 
 
-def _units(ctx: Context, units: int) -> int:
+def scaled_units(ctx: Context, units: int) -> int:
+    """A work size times the context's scale, at least 1."""
     return max(1, round(units * ctx.scale))
 
 
@@ -74,7 +75,7 @@ def _machine(ctx: Context) -> dict[str, Any]:
     try:
         capacity = isolate.call(
             "gilcompare.asv.machine:parallel_capacity",
-            {"units": _units(ctx, CAPACITY_UNITS)},
+            {"units": scaled_units(ctx, CAPACITY_UNITS)},
             ctx.timeout,
         )
     except isolate.IsolatedFailure:
@@ -105,7 +106,7 @@ def _conditions(result: Result, **extra: Any) -> dict[str, Any]:
 
 def seed(ctx: Context) -> Outcome:
     """2 threads vs 2 fork processes, each counting (weak scaling), as `gilcompare seed`."""
-    size = _units(ctx, round(CLAIM_SEED_ITERATIONS / COUNT_PER_UNIT))
+    size = scaled_units(ctx, round(CLAIM_SEED_ITERATIONS / COUNT_PER_UNIT))
     results = {
         model: _measure(
             Cell("count", model, 2, "weak", "warm", CLAIM_PROFILE, size, 1, CLAIM_SEED_REPEAT), ctx
@@ -113,16 +114,28 @@ def seed(ctx: Context) -> Outcome:
         for model in ("threads", "processes-fork")
     }
     threads, procs = results["threads"], results["processes-fork"]
-    if not threads.speedup or not procs.speedup:
-        raise Failed("no speedup against serial was measured")
-    ratio = procs.speedup / threads.speedup  # each paired with serial in its own measurement
+    # threads and processes ran in separate children, so their times do not pair: the engine's
+    # unpaired ratio is the ratio of the two medians printed beside it, with a Welch interval
+    ratio = engine.unpaired_ratio(threads.times, procs.times)
+    if ratio is None:
+        raise Failed("no time was measured")
     machine = _machine(ctx)
-    holds, note = _judge(ratio >= CLAIM_SEED_BOUND, CLAIM_SEED_BOUND, machine)
+    holds = verdict(ratio.low, ratio.high, CLAIM_SEED_BOUND)
+    note = ""
+    if holds is False:
+        holds, note = _judge(False, CLAIM_SEED_BOUND, machine)
     return Outcome(
-        ours=f"{threads.seconds:.2f} s vs {procs.seconds:.2f} s: processes {ratio:.2f}× threads"
-        + note,
+        ours=f"{threads.seconds:.2f} s vs {procs.seconds:.2f} s: processes {ratio} threads" + note,
         holds=holds,
-        numbers={"threads_s": threads.seconds, "processes_s": procs.seconds, "ratio": ratio},
+        numbers={
+            "threads_s": threads.seconds,
+            "processes_s": procs.seconds,
+            "ratio": ratio.value,
+            "ratio_low": ratio.low,
+            "ratio_high": ratio.high,
+            "estimator": engine.UNPAIRED_ESTIMATOR,
+            "interval": engine.UNPAIRED_INTERVAL,
+        },
         conditions=_conditions(
             procs,
             **machine,
@@ -171,52 +184,6 @@ def beazley(ctx: Context) -> Outcome:
     )
 
 
-def _cost(ctx: Context, gil_tag: str, free_tag: str) -> tuple[float, dict[str, Any]]:
-    """Geometric mean over CLAIM_COST_WORKLOADS of free-threaded / GIL serial time, alternating."""
-    ratios, seconds = [], {}
-    for workload in CLAIM_COST_WORKLOADS:
-        cell = Cell(
-            workload,
-            "serial",
-            1,
-            "strong",
-            "warm",
-            CLAIM_PROFILE,
-            _units(ctx, 50),
-            4,
-            CLAIM_COST_REPEAT,
-            paired=False,
-        )
-        gil = _measure(cell, ctx, ctx.python(gil_tag))
-        free = _measure(cell, ctx, ctx.python(free_tag))
-        if not gil.seconds or not free.seconds:
-            raise Failed(f"{workload}: no time measured")
-        ratios.append(free.seconds / gil.seconds)
-        seconds[workload] = {gil_tag: gil.seconds, free_tag: free.seconds}
-    overhead = math.exp(statistics.fmean(math.log(r) for r in ratios)) - 1
-    return overhead, {"seconds": seconds, "overhead": overhead}
-
-
-def cost_claim(gil_tag: str, free_tag: str, holds: Callable[[float], bool]) -> Callable:
-    def run(ctx: Context) -> Outcome:
-        overhead, numbers = _cost(ctx, gil_tag, free_tag)
-        return Outcome(
-            ours=f"{free_tag} {overhead:+.0%} against {gil_tag} in one thread "
-            f"({', '.join(CLAIM_COST_WORKLOADS)}, geometric mean)",
-            holds=holds(overhead),
-            numbers=numbers,
-            conditions={
-                "pythons": {gil_tag: ctx.python(gil_tag), free_tag: ctx.python(free_tag)},
-                "workloads": list(CLAIM_COST_WORKLOADS),
-                "task_units": _units(ctx, 50),
-                "tasks": 4,
-                "repeat": CLAIM_COST_REPEAT,
-            },
-        )
-
-    return run
-
-
 def ftscaling(ctx: Context) -> Outcome:
     """Weak scaling of threads on the newest free-threaded build: t1·N/tN at N = 2."""
     tag = _newest_free(ctx)
@@ -229,7 +196,7 @@ def ftscaling(ctx: Context) -> Outcome:
             "weak",
             "warm",
             CLAIM_PROFILE,
-            _units(ctx, 50),
+            scaled_units(ctx, 50),
             2,
             CLAIM_SCALING_REPEAT,
         )
@@ -257,13 +224,16 @@ def ftscaling(ctx: Context) -> Outcome:
 
 
 def shaw(ctx: Context) -> Outcome:
-    """Cold start of 8 no-op workers: threads, subinterpreters, spawned processes."""
+    """Cold start of 8 no-op workers: threads, subinterpreters, spawned processes, in paired
+    rounds (every model once per round, the order alternating); ratios from the engine."""
     python = _start_python(ctx)
-    seconds: dict[str, float] = {}
+    samples: dict[str, list[float]] = {model: [] for model in CLAIM_START_MODELS}
     context: dict[str, Any] = {}
-    for model in CLAIM_START_MODELS:
-        samples = []
-        for _ in range(CLAIM_START_REPEAT):  # a fresh interpreter for every sample
+    for round_ in range(CLAIM_START_REPEAT):  # a fresh interpreter for every sample
+        order = list(CLAIM_START_MODELS)
+        if not engine.candidate_first(round_):
+            order.reverse()
+        for model in order:
             try:
                 out = isolate.call(
                     "gilcompare.probes.start:measure_start",
@@ -274,23 +244,31 @@ def shaw(ctx: Context) -> Outcome:
                 )
             except isolate.IsolatedFailure as failure:
                 raise Failed(f"start {model}: {failure.reason}") from None
-            samples.append(out["seconds"])
+            samples[model].append(out["seconds"])
             context = out["context"]
-        seconds[model] = statistics.median(samples)
-    sub_thread = seconds["subinterpreters"] / seconds["threads"]
-    proc_sub = seconds["processes-spawn"] / seconds["subinterpreters"]
+    sub_thread = engine.ratio(samples["subinterpreters"], samples["threads"])
+    proc_sub = engine.ratio(samples["processes-spawn"], samples["subinterpreters"])
+    if sub_thread is None or proc_sub is None:
+        raise Failed("no start time was measured")
+    verdicts = [
+        verdict(sub_thread.low, sub_thread.high, 30),
+        verdict(proc_sub.low, proc_sub.high, 3),
+    ]
+    holds = False if False in verdicts else True if all(verdicts) else None
     return Outcome(
-        ours=f"subinterpreter {sub_thread:.0f}× a thread; process {proc_sub:.1f}× a subinterpreter",
-        holds=sub_thread >= 30 and proc_sub >= 3,
+        ours=f"subinterpreter {sub_thread} a thread; process {proc_sub} a subinterpreter",
+        holds=holds,
         numbers={
-            "start_s": seconds,
-            "subinterpreter_per_thread": sub_thread,
-            "process_per_subinterpreter": proc_sub,
+            "start_s": {m: statistics.median(v) for m, v in samples.items()},
+            "subinterpreter_per_thread": sub_thread.record(),
+            "process_per_subinterpreter": proc_sub.record(),
         },
         conditions={
             "python": context.get("python"),
             "workers": CLAIM_START_WORKERS,
-            "repeat": CLAIM_START_REPEAT,
+            "rounds": CLAIM_START_REPEAT,
+            "estimator": engine.ESTIMATOR,
+            "interval": engine.INTERVAL,
             "process_model": "processes-spawn",
             "cpus_usable": context.get("cpu_usable"),
         },
