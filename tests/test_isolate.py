@@ -142,3 +142,19 @@ def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
     while run.exists() and time.monotonic() < end:
         time.sleep(0.1)
     assert not run.exists()
+
+
+def test_call_with_stdin_closed() -> None:
+    """In a process whose fd 0 is closed, the child's lifeline pipe cannot land on fd 0 (and be
+    replaced by the child's /dev/null stdin): the call returns its value."""
+    script = (
+        "import os, sys\n"
+        "os.close(0)\n"
+        "from gilcompare.measure import isolate\n"
+        "print(isolate.call('gilcompare.workloads.cpu:count', {'size': 1}, timeout=60))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().isdigit()

@@ -74,7 +74,7 @@ def call(
     try:
         tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
         # the child watches the read end; the parent holds the only write end until it returns
-        watch, lifeline = os.pipe()
+        watch, lifeline = (_above_standard(fd) for fd in os.pipe())
         spec_path = os.path.join(tmp, "call.json")
         result_path = os.path.join(tmp, "result.json")
         log_path = os.path.join(tmp, "stderr.log")
@@ -121,6 +121,18 @@ def call(
         return _outcome(returncode, result_path, log_path)
     finally:
         _clean_up(tmp, (watch, lifeline))
+
+
+def _above_standard(fd: int) -> int:
+    """``fd`` moved above 0, 1 and 2: started with a standard stream closed (``<&-``), a pipe
+    can land on fd 0, which the child's own stdin (/dev/null) would then replace."""
+    if fd > 2:
+        return fd
+    import fcntl
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.close(fd)
+    return moved
 
 
 def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
