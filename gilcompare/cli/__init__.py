@@ -14,6 +14,7 @@ import codecs
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,13 +29,14 @@ from gilcompare.errors import (
     Interrupted,
     UsageError,
 )
+from gilcompare.measure import isolate
 
 EXIT_STATUSES = """\
 exit status:
   0    done
   1    a measurement failed, or stdout/stderr could not be written (a full disk)
   2    bad input: one line on stderr names the rule and the valid choices
-  129  SIGHUP (terminal or ssh session closed)
+  129  SIGHUP (terminal or ssh session closed; ignored under nohup)
   130  Ctrl-C (SIGINT)
   141  stdout's or stderr's reader went away (a broken pipe, as `yes | head` does)
   143  SIGTERM
@@ -184,6 +186,19 @@ def _stream_status(stdout: GuardedStream, stderr: GuardedStream) -> int | None:
     return EXIT_SIGPIPE if any(isinstance(e, BrokenPipeError) for e in failed) else EXIT_FAILED
 
 
+def _on_stop(signum: int, frame: object) -> None:
+    """Ctrl-Z: the measuring children, in sessions of their own, never see the terminal's
+    SIGTSTP, so they are stopped here with this process, and continued with it."""
+    isolate.stop_children()
+    stopped = time.monotonic()
+    signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    try:
+        os.kill(os.getpid(), signal.SIGTSTP)  # stopped here until SIGCONT (fg, bg)
+    finally:
+        signal.signal(signal.SIGTSTP, _on_stop)
+        isolate.continue_children(time.monotonic() - stopped)
+
+
 def _value_options(parser: argparse.ArgumentParser) -> set[str]:
     """Every option string, in every subcommand, that takes a value."""
     found: set[str] = set()
@@ -233,11 +248,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _open_standard_fds()
     streams = (sys.stdout, sys.stderr)
     guards = _prepare_streams()
-    previous = {
-        sig: signal.signal(sig, _on_sigterm)
-        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
-        if sig is not None
-    }
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_sigterm)}
+    # ignored when the command started (nohup, a shell's `trap '' HUP`): a hang-up must not
+    # end the run, and the measuring children inherit the ignoring
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, _on_sigterm)
+    if signal.getsignal(signal.SIGTSTP) is not signal.SIG_IGN:
+        previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, _on_stop)
     try:
         try:
             status = _run(argv)
