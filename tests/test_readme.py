@@ -95,3 +95,22 @@ def test_every_session_is_in_readme() -> None:
     assert {"tests", "lint", "bench", "bench_quick", "publish", "preview"} <= defined
     missing = defined - set(readme_sessions(README.read_text(encoding="utf-8")))
     assert not missing, f"sessions README.md never shows: {sorted(missing)}"
+
+
+def test_reliability_lists_the_exit_statuses_of_help() -> None:
+    """The README's Reliability table and `gilcompare --help`'s epilog give the same statuses,
+    and every test the section names exists."""
+    from gilcompare.cli import EXIT_STATUSES
+
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^### Reliability\n(.*?)(?=^##)", text, re.M | re.S)
+    assert match, "README.md has no '### Reliability' section"
+    section = match.group(1)
+    in_readme = re.findall(r"^\| (\d+) \|", section, re.M)
+    in_help = re.findall(r"^  (\d+) ", EXIT_STATUSES, re.M)
+    assert in_readme == in_help == ["0", "1", "2", "129", "130", "141", "143"]
+    tests = (ROOT / "tests" / "test_cli.py").read_text() + (
+        ROOT / "tests" / "test_isolate.py"
+    ).read_text()
+    named = re.findall(r"`(test_\w+)`", section)
+    assert named and all(f"def {name}(" in tests for name in named)
