@@ -21,6 +21,10 @@ TAG_VAR = "GILCOMPARE_TEST_TAG"
 # run that ignores it. A handler here makes the commands start with the default action again.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+# Under nohup, SIGHUP is ignored here and in every command, which then keeps ignoring it (as
+# it must); the tests that hang up on a run need the commands to start with the default.
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def tagged(tag: str) -> list[psutil.Process]:

@@ -430,6 +430,94 @@ def test_closed_stderr_keeps_the_exit_status(cli, argv: list[str], status: int) 
     assert proc.returncode == status
 
 
+# two cells (serial and threads at 1 and 2 workers: three records), a second or two in all
+SMALL_RUN = ["run", "--workload", "count", "--model", "threads", "--workers", "1,2"]
+
+
+def _shell(cli, argv: list[str], redirections: str, timeout: float = 120):  # type: ignore[no-untyped-def]
+    """The real command under ``sh -c`` with ``redirections`` applied; its CompletedProcess."""
+    command = " ".join([sys.executable, "-m", "gilcompare", *argv])
+    return subprocess.run(
+        f"{command} {redirections}",
+        shell=True,
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_closed_stdin_measures_normally(cli) -> None:  # type: ignore[no-untyped-def]
+    """Started with stdin closed (`<&-`, as some supervisors do): every measurement is made."""
+    proc = _shell(cli, [*SMALL_RUN, *TINY, "--json"], "<&-")
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    assert len(records) == 3 and {r["status"] for r in records} == {"ok"}
+
+
+def test_stdout_on_a_full_disk_exits_1_and_keeps_the_output(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """stdout on /dev/full: exit 1, one line on stderr saying so, --output keeps every record."""
+    out = tmp_path / "out.json"
+    proc = _shell(cli, [*SMALL_RUN, *TINY, "--output", str(out)], ">/dev/full")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.splitlines() == [
+        "gilcompare: error: cannot write to stdout: No space left on device"
+    ]
+    records = json.loads(out.read_text())
+    assert len(records) == 3 and {r["status"] for r in records} == {"ok"}
+
+
+def test_both_streams_to_a_closed_pipe_exit_141_and_keep_the_output(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`gilcompare run ... 2>&1 | head -c0`: the progress lines fail first, yet every cell is
+    measured and written with --output; exit 141, as a shell reports SIGPIPE."""
+    out = tmp_path / "out.json"
+    argv = [*SMALL_RUN, "--profile", "tiny", "--repeat", "1", "--output", str(out)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gilcompare", *argv],
+        env=cli.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    assert proc.wait(timeout=120) == 141
+    records = json.loads(out.read_text())
+    assert len(records) == 3 and {r["status"] for r in records} == {"ok"}
+
+
+def test_stderr_reader_gone_keeps_the_table(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Only stderr's reader went away: the table still reaches stdout in full, exit 141."""
+    table_file = tmp_path / "table.txt"
+    argv = [*SMALL_RUN, "--profile", "tiny", "--repeat", "1"]
+    with table_file.open("w") as stdout:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gilcompare", *argv],
+            env=cli.env(),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+        )
+    assert proc.stderr is not None
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141
+    rows = [line.split() for line in table_file.read_text().splitlines()[2:]]
+    assert [(r[1], r[2], r[-1]) for r in rows] == [
+        ("serial", "1", "ok"),
+        ("threads", "1", "ok"),
+        ("threads", "2", "ok"),
+    ]
+
+
+def test_help_lists_the_exit_statuses(capsys: pytest.CaptureFixture[str]) -> None:
+    """`gilcompare --help` ends with the table of exit statuses every command follows."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert "exit status:" in out
+    for status in (0, 1, 2, 129, 130, 141, 143):
+        assert f"\n  {status} " in out
+
+
 def test_output_write_error_warns_once_and_keeps_measuring(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

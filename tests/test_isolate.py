@@ -3,6 +3,7 @@ deadline."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -142,3 +143,107 @@ def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
     while run.exists() and time.monotonic() < end:
         time.sleep(0.1)
     assert not run.exists()
+
+
+def test_nohup_survives_a_hang_up(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Started with SIGHUP ignored (nohup): a hang-up sent to the run, its measuring child and
+    the pool's workers mid-measurement ends nothing; every measurement is kept, exit 0."""
+    out = tmp_path / "out.json"
+    proc = cli.popen(
+        "run",
+        "--workload",
+        "sleep",
+        "--model",
+        "processes-fork",
+        "--workers",
+        "2",
+        "--profile",
+        "tiny",
+        "--repeat",
+        "40",
+        "--quiet",
+        "--json",
+        "--output",
+        str(out),
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    try:
+        _wait_for_workers(cli, 4)  # parent, child and the pool's two workers
+        family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
+        for p in family:
+            p.send_signal(signal.SIGHUP)
+    except BaseException:
+        proc.kill()
+        raise
+    stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    records = json.loads(stdout)
+    assert [(r["model"], r["status"]) for r in records] == [
+        ("serial", "ok"),
+        ("processes-fork", "ok"),
+    ]
+    assert json.loads(out.read_text()) == records
+
+
+def _all_stopped(procs: list[psutil.Process], stopped: bool, timeout: float = 10) -> bool:
+    """Whether every process in ``procs`` is (or, with stopped=False, is no longer) stopped."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            states = [p.status() == psutil.STATUS_STOPPED for p in procs]
+        except psutil.NoSuchProcess:
+            return False
+        if all(s == stopped for s in states):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_ctrl_z_stops_and_continues_the_measuring_child(cli) -> None:  # type: ignore[no-untyped-def]
+    """SIGTSTP (Ctrl-Z) stops the run and the measuring child with its workers; SIGCONT (fg)
+    resumes them all, and the run ends normally with every measurement made."""
+    proc = cli.popen(
+        "run",
+        "--model",
+        "processes-fork",
+        *LONG_RUN,
+        "--json",
+        # its own process group, as a shell's job: a stop is discarded in an orphaned group
+        preexec_fn=os.setpgrp,
+    )
+    family: list[psutil.Process] = []
+    try:
+        _wait_for_workers(cli, 4)
+        parent = psutil.Process(proc.pid)
+        family = [parent, *parent.children(recursive=True)]
+        proc.send_signal(signal.SIGTSTP)
+        assert _all_stopped(family, True), [(p.pid, p.status()) for p in family]
+        time.sleep(0.5)
+        assert _all_stopped(family, True)
+        proc.send_signal(signal.SIGCONT)
+        assert _all_stopped(family, False), [(p.pid, p.status()) for p in family]
+    except BaseException:
+        for p in family:  # a stopped process would outlive the test
+            with contextlib.suppress(psutil.Error):
+                p.send_signal(signal.SIGCONT)
+        proc.kill()
+        raise
+    stdout, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert {r["status"] for r in json.loads(stdout)} == {"ok"}
+
+
+def test_call_with_stdin_closed() -> None:
+    """In a process whose fd 0 is closed, the child's lifeline pipe cannot land on fd 0 (and be
+    replaced by the child's /dev/null stdin): the call returns its value."""
+    script = (
+        "import os, sys\n"
+        "os.close(0)\n"
+        "from gilcompare.measure import isolate\n"
+        "print(isolate.call('gilcompare.workloads.cpu:count', {'size': 1}, timeout=60))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().isdigit()

@@ -1,8 +1,12 @@
-"""Tests for tools/readme.py: the README's tables are what the committed results give."""
+"""Tests of README.md against the project: its nox commands name sessions noxfile.py defines
+and the reverse, its exit statuses are the CLI's, and its tables are what results/ gives."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -10,6 +14,113 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+NOXFILE = ROOT / "noxfile.py"
+
+
+def _is_session_decorator(node: ast.expr) -> bool:
+    """Whether a decorator is ``@nox.session`` or ``@nox.session(...)``."""
+    target = node.func if isinstance(node, ast.Call) else node
+    return (
+        isinstance(target, ast.Attribute)
+        and target.attr == "session"
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "nox"
+    )
+
+
+def noxfile_sessions(source: str) -> set[str]:
+    """The session names a noxfile defines: the function's name, or the decorator's name=.
+
+    Read from the source rather than from `nox -l`, so the test runs where nox is not installed.
+    """
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for decorator in node.decorator_list:
+            if not _is_session_decorator(decorator):
+                continue
+            name = node.name
+            if isinstance(decorator, ast.Call):
+                for keyword in decorator.keywords:
+                    if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                        name = str(keyword.value.value)
+            names.add(name)
+    return names
+
+
+def readme_sessions(text: str) -> list[str]:
+    """Every session name given to ``nox -s`` (or ``--session``) in a Markdown text, in
+    fenced blocks and inline code alike; ``tests-3.12`` counts as ``tests``."""
+    names = []
+    for match in re.finditer(r"\bnox\s+(?:-s|--sessions?)\s+([^`\n#]*)", text):
+        for token in shlex.split(match.group(1)):
+            if token.startswith("-") or not re.fullmatch(r"[\w.-]+", token):
+                break  # `--` hands the rest to the session; anything else ends the list
+            names.append(re.sub(r"-\d+\.\d+t?$", "", token))
+    return names
+
+
+def _section(text: str, heading: str) -> str:
+    """The body of a ``## heading`` section, up to the next heading of that level."""
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.M | re.S)
+    assert match, f"README.md has no '## {heading}' section"
+    return match.group(1)
+
+
+def test_parsers_find_sessions() -> None:
+    """The parsers read a decorated session, a renamed one, and a list given to -s."""
+    source = (
+        "import nox\n@nox.session\ndef lint(s): ...\n"
+        "@nox.session(python=['3.12'], name='docs')\ndef build_docs(s): ...\ndef other(): ...\n"
+    )
+    assert noxfile_sessions(source) == {"lint", "docs"}
+    text = "`nox -s bench -- --python 3.12` and\n```\nnox -s tests-3.12 lint  # both\n```"
+    assert readme_sessions(text) == ["bench", "tests", "lint"]
+
+
+def test_two_commands_name_existing_sessions() -> None:
+    """The README's "Two commands" block runs sessions that exist, bench and tests among them."""
+    shown = readme_sessions(_section(README.read_text(encoding="utf-8"), "Two commands"))
+    assert {"bench", "tests"} <= set(shown)
+    missing = set(shown) - noxfile_sessions(NOXFILE.read_text(encoding="utf-8"))
+    assert not missing, f"README's Two commands names sessions noxfile.py lacks: {missing}"
+
+
+def test_every_readme_session_exists() -> None:
+    """Every `nox -s NAME` anywhere in the README names a session noxfile.py defines."""
+    shown = set(readme_sessions(README.read_text(encoding="utf-8")))
+    missing = shown - noxfile_sessions(NOXFILE.read_text(encoding="utf-8"))
+    assert not missing, f"README.md shows nox sessions noxfile.py lacks: {sorted(missing)}"
+
+
+def test_every_session_is_in_readme() -> None:
+    """Every session noxfile.py defines is shown in the README as a `nox -s` command."""
+    defined = noxfile_sessions(NOXFILE.read_text(encoding="utf-8"))
+    assert {"tests", "lint", "bench", "bench_quick", "publish", "preview"} <= defined
+    missing = defined - set(readme_sessions(README.read_text(encoding="utf-8")))
+    assert not missing, f"sessions README.md never shows: {sorted(missing)}"
+
+
+def test_reliability_lists_the_exit_statuses_of_help() -> None:
+    """The README's Reliability table and `gilcompare --help`'s epilog give the same statuses,
+    and every test the section names exists."""
+    from gilcompare.cli import EXIT_STATUSES
+
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^### Reliability\n(.*?)(?=^##)", text, re.M | re.S)
+    assert match, "README.md has no '### Reliability' section"
+    section = match.group(1)
+    in_readme = re.findall(r"^\| (\d+) \|", section, re.M)
+    in_help = re.findall(r"^  (\d+) ", EXIT_STATUSES, re.M)
+    assert in_readme == in_help == ["0", "1", "2", "129", "130", "141", "143"]
+    tests = (ROOT / "tests" / "test_cli.py").read_text() + (
+        ROOT / "tests" / "test_isolate.py"
+    ).read_text()
+    named = re.findall(r"`(test_\w+)`", section)
+    assert named and all(f"def {name}(" in tests for name in named)
+
+
 RESULTS = ROOT / "results"
 
 

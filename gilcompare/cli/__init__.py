@@ -14,12 +14,33 @@ import codecs
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from gilcompare.cli import compare, listing, probe, run, seed
 from gilcompare.cli.common import PROG, Parser
 from gilcompare.cli.options import positive_float
-from gilcompare.errors import EXIT_SIGINT, EXIT_SIGPIPE, EXIT_USAGE, Interrupted, UsageError
+from gilcompare.errors import (
+    EXIT_FAILED,
+    EXIT_SIGINT,
+    EXIT_SIGPIPE,
+    EXIT_USAGE,
+    Interrupted,
+    UsageError,
+)
+from gilcompare.measure import isolate
+
+EXIT_STATUSES = """\
+exit status:
+  0    done
+  1    a measurement failed, or stdout/stderr could not be written (a full disk)
+  2    bad input: one line on stderr names the rule and the valid choices
+  129  SIGHUP (terminal or ssh session closed; ignored under nohup)
+  130  Ctrl-C (SIGINT)
+  141  stdout's or stderr's reader went away (a broken pipe, as `yes | head` does)
+  143  SIGTERM
+Every measurement written with --output is kept, whichever of these ends the command."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Measure how work scales under Python's concurrency models on this interpreter."
         ),
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--version", action="version", version=f"%(prog)s {__import__('gilcompare').__version__}"
@@ -65,30 +88,115 @@ def _ascii_fallback(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error("gilcompare-ascii", _ascii_fallback)
 
 
-def _prepare_streams() -> None:
-    """A closed stream writes nowhere; one whose encoding lacks the tables' signs gets ASCII."""
+def _open_standard_fds() -> None:
+    """Started with fd 0, 1 or 2 closed (``<&-``, some supervisors): /dev/null takes its place,
+    so no pipe or file opened later lands there and every child starts with all three."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            os.set_inheritable(fd, True)
+
+
+class GuardedStream:
+    """stdout or stderr whose first failed write is remembered instead of raised.
+
+    A full disk or a reader gone away must not cost the results: the command goes on (its
+    --output and --plot are still written), the stream writes to /dev/null from then on, and
+    ``main`` turns the failure into the exit status (141 for a broken pipe, 1 otherwise).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.error: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except OSError as exc:
+            self._failed(exc)
+            return len(text)
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        if self.error is None:
+            self.error = exc
+        # the stream's file descriptor too: what it still holds, and the interpreter's last
+        # flush, then go nowhere instead of raising again
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+        self._stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _prepare_streams() -> tuple[GuardedStream, GuardedStream]:
+    """A closed stream writes nowhere; one whose encoding lacks the tables' signs gets ASCII;
+    both are guarded against failing writes."""
+    guarded = []
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if stream is None:  # the file descriptor was closed when Python started
             # kept open for the rest of the process, as the stream it stands in for would be
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
-            continue
-        try:
-            "".join(ASCII_FALLBACK).encode(stream.encoding or "ascii")
-        except (UnicodeEncodeError, LookupError, AttributeError, TypeError):
-            reconfigure = getattr(stream, "reconfigure", None)
-            if reconfigure is not None:
-                reconfigure(errors="gilcompare-ascii")
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        else:
+            try:
+                "".join(ASCII_FALLBACK).encode(stream.encoding or "ascii")
+            except (UnicodeEncodeError, LookupError, AttributeError, TypeError):
+                reconfigure = getattr(stream, "reconfigure", None)
+                if reconfigure is not None:
+                    reconfigure(errors="gilcompare-ascii")
+        guard = GuardedStream(stream)
+        setattr(sys, name, guard)
+        guarded.append(guard)
+    return guarded[0], guarded[1]
 
 
-def _quiet_stdout() -> None:
-    """After a broken pipe: point stdout at /dev/null so the interpreter's last flush is silent."""
+def _stream_status(stdout: GuardedStream, stderr: GuardedStream) -> int | None:
+    """The exit status a failed stream calls for (141 broken pipe, 1 other), or None.
+
+    A write error on stdout (a full disk) is said in one line on stderr, if stderr works."""
+    stdout.flush()
+    stderr.flush()
+    if stdout.error is not None and not isinstance(stdout.error, BrokenPipeError):
+        reason = stdout.error.strerror or stdout.error
+        print(f"{PROG}: error: cannot write to stdout: {reason}", file=stderr)
+        stderr.flush()
+    failed = [e for e in (stdout.error, stderr.error) if e is not None]
+    if not failed:
+        return None
+    return EXIT_SIGPIPE if any(isinstance(e, BrokenPipeError) for e in failed) else EXIT_FAILED
+
+
+def _on_stop(signum: int, frame: object) -> None:
+    """Ctrl-Z: the measuring children, in sessions of their own, never see the terminal's
+    SIGTSTP, so they are stopped here with this process, and continued with it."""
+    isolate.stop_children()
+    stopped = time.monotonic()
+    signal.signal(signal.SIGTSTP, signal.SIG_DFL)
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
+        os.kill(os.getpid(), signal.SIGTSTP)  # stopped here until SIGCONT (fg, bg)
+    finally:
+        signal.signal(signal.SIGTSTP, _on_stop)
+        isolate.continue_children(time.monotonic() - stopped)
 
 
 def _value_options(parser: argparse.ArgumentParser) -> set[str]:
@@ -131,16 +239,38 @@ def _glue_negative_values(parser: argparse.ArgumentParser, argv: Sequence[str]) 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `gilcompare` command; returns the exit status.
 
-    Statuses: 0 done, 1 a measurement failed, 2 bad input (one line on stderr), 128 + the
-    signal when interrupted (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM) and 141 when stdout's
-    reader went away (a broken pipe, as `yes | head` does).
+    Statuses (``EXIT_STATUSES``, the --help epilog): 0 done, 1 a measurement failed or a
+    stream could not be written, 2 bad input (one line on stderr), 128 + the signal when
+    interrupted (130 Ctrl-C, 129 SIGHUP, 143 SIGTERM) and 141 when the reader of stdout or
+    stderr went away (a broken pipe, as `yes | head` does). An interrupt or bad input wins
+    over a failed stream, which wins over the command's own status.
     """
-    _prepare_streams()
-    previous = {
-        sig: signal.signal(sig, _on_sigterm)
-        for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
-        if sig is not None
-    }
+    _open_standard_fds()
+    streams = (sys.stdout, sys.stderr)
+    guards = _prepare_streams()
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _on_sigterm)}
+    # ignored when the command started (nohup, a shell's `trap '' HUP`): a hang-up must not
+    # end the run, and the measuring children inherit the ignoring
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        previous[signal.SIGHUP] = signal.signal(signal.SIGHUP, _on_sigterm)
+    if signal.getsignal(signal.SIGTSTP) is not signal.SIG_IGN:
+        previous[signal.SIGTSTP] = signal.signal(signal.SIGTSTP, _on_stop)
+    try:
+        try:
+            status = _run(argv)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        failed = _stream_status(*guards)
+    finally:
+        sys.stdout, sys.stderr = streams
+    if failed is None or status == EXIT_USAGE or (status > 128 and status != EXIT_SIGPIPE):
+        return status
+    return failed
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Parse, run the command, and turn its ending into an exit status."""
     try:
         parser = build_parser()
         argv = _glue_negative_values(parser, sys.argv[1:] if argv is None else argv)
@@ -150,9 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         if hasattr(args, "timeout") and args.timeout is not None:
             args.timeout = positive_float("--timeout", args.timeout)
-        status = int(args.func(args))
-        sys.stdout.flush()
-        return status
+        return int(args.func(args))
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -162,9 +290,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Interrupted as exc:
         print(f"{PROG}: terminated", file=sys.stderr)
         return exc.status
-    except BrokenPipeError:
-        _quiet_stdout()
+    except BrokenPipeError:  # a stream written around the guards (sys.__stdout__)
         return EXIT_SIGPIPE
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

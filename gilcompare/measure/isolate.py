@@ -13,7 +13,13 @@ wakes when the pipe reaches end-of-file, kills its process group (itself and eve
 and leaves a short-lived reaper to remove the temporary directory. The same thread enforces
 the child's own deadline (a little after the parent's timeout), so a child never runs on
 forever. SIGHUP is handled like SIGTERM, in parent and child: exit status 128 + the signal,
-129 for SIGHUP.
+129 for SIGHUP — unless it was ignored when the command started (``nohup``): then it stays
+ignored in the child and its workers too.
+
+The child's own session keeps the terminal's signals away from it, so job control is passed
+on by hand: ``stop_children`` and ``continue_children`` stop and resume every live child's
+process group when the parent is stopped (Ctrl-Z) and continued, and the time spent stopped
+counts towards neither the parent's timeout nor the child's own deadline.
 """
 
 from __future__ import annotations
@@ -36,6 +42,13 @@ from typing import Any
 from gilcompare.errors import Interrupted
 
 TMP_PREFIX = "gilcompare-run-"
+
+# process groups of the measuring children alive now (each child leads its own group)
+_LIVE: set[int] = set()
+# seconds this process has spent stopped (Ctrl-Z) so far; timeouts leave them out
+_STOPPED = [0.0]
+# the child's lifeline wakes this often to tell time spent stopped from time spent running
+_WATCH_SLICE = 10.0
 
 
 class IsolatedFailure(RuntimeError):
@@ -74,7 +87,7 @@ def call(
     try:
         tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
         # the child watches the read end; the parent holds the only write end until it returns
-        watch, lifeline = os.pipe()
+        watch, lifeline = (_above_standard(fd) for fd in os.pipe())
         spec_path = os.path.join(tmp, "call.json")
         result_path = os.path.join(tmp, "result.json")
         log_path = os.path.join(tmp, "stderr.log")
@@ -103,10 +116,11 @@ def call(
                 start_new_session=True,
                 pass_fds=(watch,),
             )
+        _LIVE.add(proc.pid)
         os.close(watch)
         watch = -1
         try:
-            returncode = proc.wait(timeout=timeout)
+            returncode = _wait(proc, timeout)
         except subprocess.TimeoutExpired:
             stop_tree(proc, grace=0.5)
             raise IsolatedFailure(
@@ -118,9 +132,49 @@ def call(
             raise
         finally:
             stop_tree(proc, grace=0)
+            _LIVE.discard(proc.pid)
         return _outcome(returncode, result_path, log_path)
     finally:
         _clean_up(tmp, (watch, lifeline))
+
+
+def _above_standard(fd: int) -> int:
+    """``fd`` moved above 0, 1 and 2: started with a standard stream closed (``<&-``), a pipe
+    can land on fd 0, which the child's own stdin (/dev/null) would then replace."""
+    if fd > 2:
+        return fd
+    import fcntl
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    os.close(fd)
+    return moved
+
+
+def _wait(proc: subprocess.Popen[Any], timeout: float) -> int:
+    """``proc.wait(timeout)``, leaving out any time this process spent stopped meanwhile."""
+    end = time.monotonic() + timeout
+    stopped = _STOPPED[0]
+    while True:
+        left = end + (_STOPPED[0] - stopped) - time.monotonic()
+        if left <= 0:
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return proc.wait(timeout=left)
+
+
+def stop_children() -> None:
+    """Stop every live measuring child with its workers (their group): the parent is stopping."""
+    for group in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGSTOP)
+
+
+def continue_children(stopped_for: float) -> None:
+    """Resume what ``stop_children`` stopped; ``stopped_for`` seconds leave the timeouts."""
+    _STOPPED[0] += max(0.0, stopped_for)
+    for group in list(_LIVE):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signal.SIGCONT)
 
 
 def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
@@ -259,14 +313,25 @@ def _abandon() -> None:
 
 
 def _watch_parent(fd: int, deadline: float) -> None:
-    """Abandon the call when the parent's end of the pipe closes or the deadline passes."""
-    select.select([fd], [], [], max(0.0, deadline))
+    """Abandon the call when the parent's end of the pipe closes or the deadline passes.
+
+    The wait is cut in slices: one that took much longer than asked was spent stopped (Ctrl-Z)
+    and counts only for its own length, so a stopped run is not abandoned when continued."""
+    left = max(0.0, deadline)
+    while left > 0:
+        step = min(left, _WATCH_SLICE)
+        started = time.monotonic()
+        readable, _, _ = select.select([fd], [], [], step)
+        if readable:
+            break
+        left -= min(time.monotonic() - started, step)
     _abandon()  # readable means end-of-file: the parent never writes
 
 
 def _child(spec_path: str, result_path: str) -> None:
     signal.signal(signal.SIGTERM, _raise_interrupted)
-    signal.signal(signal.SIGHUP, _raise_interrupted)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # nohup: keep ignoring it
+        signal.signal(signal.SIGHUP, _raise_interrupted)
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
     if spec.get("watch_fd") is not None:
