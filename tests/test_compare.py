@@ -92,3 +92,25 @@ def test_twin_runs_with_the_gil() -> None:
     rows = compare.compare(builds, [Cell("count", "threads", 2, profile="tiny")], 1, 120)
     gil = {r.python: r.gil_enabled for r in rows}
     assert gil == {tag: False, f"{tag}+gil": True, f"{tag} (A/A)": False}
+
+
+def test_unmatched_builds_are_named_before_measuring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GIL build against a free-threaded one of another version is noted as no
+    free-threading cost; twins and PYTHON_GIL=1 twins are not."""
+    from gilcompare.cli import compare as cli_compare
+    from gilcompare.measure import builds
+    from gilcompare.measure.builds import BuildInfo
+
+    def probe(path: str) -> BuildInfo:
+        version = {"/g13": "3.13.0", "/g14": "3.14.7", "/f14": "3.14.7"}[path]
+        free = path.startswith("/f")
+        return BuildInfo(path, version, free, "--disable-gil" if free else "", False, path)
+
+    monkeypatch.setattr(builds, "probe", probe)
+    g13 = compare.Build("3.13", Interpreter("3.13.0", False, "/g13"))
+    g14 = compare.Build("3.14", Interpreter("3.14.7", False, "/g14"))
+    f14 = compare.Build("3.14t", Interpreter("3.14.7", True, "/f14"))
+    twin = compare.Build("3.14t+gil", f14.interpreter, "1")
+    [note] = cli_compare._unmatched([g13, f14, g14, twin])
+    assert note.startswith("3.14t against 3.13 is no free-threading cost") and "3.13.0" in note
+    assert cli_compare._unmatched([f14, g14, twin]) == []

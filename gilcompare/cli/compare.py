@@ -60,6 +60,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         show_progress(not args.quiet, line, done=True)
 
+    for note in _unmatched(builds):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
     rows = compare.compare(builds, cells, rounds, timeout, progress)
     records = [row.record() for row in rows]
     if args.json:
@@ -82,6 +84,29 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(compare_plot(records, args.plot), file=sys.stderr)
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in rows) else 0
+
+
+def _unmatched(builds: Any) -> list[str]:
+    """Why a GIL build against a free-threaded one in this comparison is no free-threading
+    cost (gilcompare.measure.builds): another version or other configure flags."""
+    from gilcompare.measure import builds as made
+
+    ref, notes = builds[0], []
+    for build in builds[1:]:
+        gil, free = (ref, build) if build.interpreter.free_threaded else (build, ref)
+        if gil.python_gil or free.python_gil:
+            continue  # a PYTHON_GIL=1 twin is the same build
+        if gil.interpreter.free_threaded or not free.interpreter.free_threaded:
+            continue
+        try:
+            reason = made.mismatch(
+                made.probe(gil.interpreter.path), made.probe(free.interpreter.path)
+            )
+        except ValueError as exc:
+            reason = str(exc)
+        if reason:
+            notes.append(f"{free.label} against {gil.label} is no free-threading cost: {reason}")
+    return notes
 
 
 def _shown(record: dict[str, Any]) -> dict[str, Any]:
