@@ -284,3 +284,13 @@ def test_results_never_crashes_on_any_asv_file(
     assert status in (0, 2), err
     if status == 2:
         assert err.count("\n") == 1 and err.startswith("gilcompare: error: "), err
+
+
+def test_build_tag_of_an_environment() -> None:
+    """PYTHON_GIL=1 makes a free-threaded environment its twin; other variables do not count."""
+    twin = {"python": "3.14t", "env_vars": {"PYTHON_GIL": "1", "X": "y"}}
+    assert str(asvresults.build_tag(twin)) == "3.14t+gil"
+    assert str(asvresults.build_tag({"python": "3.14t", "env_vars": {"PYTHON_GIL": ""}})) == "3.14t"
+    assert asvresults.environment_label(twin) == "3.14t+gil X=y"
+    with pytest.raises(ValueError, match="not a build tag: 'pypy3.10'"):
+        asvresults.build_tag({"python": "pypy3.10"})
