@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import psutil
 import pytest
@@ -389,3 +389,34 @@ def test_parallel_capacity_is_a_speedup_of_two_processes_over_one() -> None:
     """Two fork workers against one: about 2 on two idle cores; 5 ms tasks on a loaded host
     stray far, but a ratio of two timings is positive and finite, never 0 or wild."""
     assert 0.25 < machine.parallel_capacity(units=5, pairs=3) < 4.0
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_parallel_capacity_is_two_on_two_cores_and_one_on_one(
+    monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    """On a clock where a task takes 1 s and `cores` tasks run at once, two workers finish
+    `cores` times the work of one: capacity 2.0 on two cores, 1.0 on one."""
+    now = [0.0]
+
+    class Pool:
+        def __enter__(self) -> Pool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def warm(self, workload: object) -> None:
+            now[0] += 100.0  # start-up is not timed
+
+        def run(self, fn: object, sizes: list[int]) -> None:
+            now[0] += -(-len(sizes) // cores)  # rounds of `cores` tasks at a time
+
+    class Model:
+        def start(self, workers: int) -> Pool:
+            assert workers == 2
+            return Pool()
+
+    monkeypatch.setattr(machine, "get_model", lambda name: Model())
+    monkeypatch.setattr(machine, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    assert machine.parallel_capacity(units=5, pairs=3) == pytest.approx(float(cores))
