@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -248,27 +249,44 @@ def test_failures_do_not_hide_successes(cli) -> None:  # type: ignore[no-untyped
         ("processes-forkserver", signal.SIGTERM, 143),
     ],
 )
-def test_interrupt_cleans_up(cli, model: str, sig: int, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_interrupt_cleans_up(cli, tmp_path: Path, model: str, sig: int, status: int) -> None:  # type: ignore[no-untyped-def]
     """SIGINT/SIGTERM mid-run: exit 130/143 quickly, keep results, leave nothing behind."""
+    output = tmp_path / "kept.json"
     proc = cli.popen(
         "run",
         "--workload",
-        "sleep,count",
+        "count,sleep",
         "--model",
         model,
         "--workers",
         "2",
         "--repeat",
-        "200",
+        "20",
         "--profile",
         "quick",
         "--quiet",
+        "--output",
+        str(output),
     )
     time.sleep(2.5)
+    _wait_for(output.exists)  # the first measurement is kept; the next ones take a minute
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == status, err
     assert "interrupted" in err and "Traceback" not in err
+    kept = json.loads(output.read_text(encoding="utf-8"))
+    assert f"interrupted; {len(kept)} measurements kept" in err
+    assert [(r["workload"], r["model"], r["status"]) for r in kept][:1] == [
+        ("count", "serial", "ok")
+    ]
+    assert all(r["status"] == "ok" and r["checksum"] for r in kept)
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "the run kept nothing in time"
+        time.sleep(0.05)
 
 
 def test_results_keep_their_conditions(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
