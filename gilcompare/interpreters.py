@@ -36,9 +36,9 @@ _PROBE_SCRIPT = (
     "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
     "'executable': sys.executable}))"
 )
-_TAG = re.compile(r"(\d+)\.(\d+)(t?)(\+gil)?")
-_RELEASE = re.compile(r"(\d+)\.(\d+)")  # the head of any version: 3.15.0rc1, 3.14t
 TWIN = "+gil"  # the suffix of a free-threaded build run with PYTHON_GIL=1
+_TAG = re.compile(rf"(\d+)\.(\d+)(t?)({re.escape(TWIN)})?")
+_RELEASE = re.compile(r"(\d+)\.(\d+)")  # the head of any version: 3.15.0rc1, 3.14t
 _NAME = re.compile(r"^python(3(\.\d+t?)?)?$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
