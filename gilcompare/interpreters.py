@@ -1,4 +1,11 @@
-"""Finding the CPython interpreters installed on this machine, and how asv describes it."""
+"""Finding the CPython interpreters installed on this machine, naming their builds, and how asv
+describes the machine.
+
+A build is named by its tag: major.minor, a "t" for a free-threaded build, and "+gil" for a
+free-threaded build run with the GIL switched back on (``PYTHON_GIL=1``): ``3.14``, ``3.14t``,
+``3.14t+gil``. ``BuildTag`` is the one place tags are made and parsed. This module needs the
+standard library only: noxfile.py imports it by path, before gilcompare is installed.
+"""
 
 from __future__ import annotations
 
@@ -32,10 +39,75 @@ _PROBE_SCRIPT = (
     "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
     "'executable': sys.executable}))"
 )
+TWIN = "+gil"  # the suffix of a free-threaded build run with PYTHON_GIL=1
+_TAG = re.compile(rf"(\d+)\.(\d+)(t?)({re.escape(TWIN)})?")
+_RELEASE = re.compile(r"(\d+)\.(\d+)")  # the head of any version: 3.15.0rc1, 3.14t
 _NAME = re.compile(r"^python(3(\.\d+t?)?)?$")
 # A release (3.14.7) or a pre-release (3.15.0a3, 3.15.0b1, 3.15.0rc1), as python_version() says.
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?$")
 _LEVELS = {"a": "alpha", "b": "beta", "rc": "release candidate"}
+
+
+@dataclass(frozen=True)
+class BuildTag:
+    """A Python build: its major.minor version, free-threaded or not, and, for a free-threaded
+    build, whether PYTHON_GIL=1 switches the GIL back on (its twin)."""
+
+    major: int
+    minor: int
+    free_threaded: bool = False
+    gil_forced: bool = False
+
+    def __post_init__(self) -> None:
+        if self.gil_forced and not self.free_threaded:
+            raise ValueError(
+                f"{self.major}.{self.minor}{TWIN} names the PYTHON_GIL=1 twin of a build that "
+                f"has the GIL already: only a free-threaded build has one, "
+                f"e.g. {self.major}.{self.minor}t{TWIN}"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> BuildTag:
+        """The build a tag names; ValueError when ``text`` is not one."""
+        found = _TAG.fullmatch(text)
+        if found is None:
+            raise ValueError(
+                f"not a build tag: {text!r}: expected major.minor, then 't' for a "
+                f"free-threaded build and '{TWIN}' for its PYTHON_GIL=1 twin, "
+                f"e.g. 3.14, 3.14t or 3.14t{TWIN}"
+            )
+        major, minor, free, twin = found.groups()
+        return cls(int(major), int(minor), bool(free), bool(twin))
+
+    @classmethod
+    def of(cls, version: str, free_threaded: bool, python_gil: str | None = None) -> BuildTag:
+        """The build of an interpreter whose version starts with major.minor (3.15.0rc1,
+        3.14t), run with ``PYTHON_GIL`` set to ``python_gil``: "1" on a free-threaded build
+        names its twin, and is ignored on a build that has the GIL anyway."""
+        found = _RELEASE.match(version)
+        if found is None:
+            raise ValueError(f"not a python version: {version!r}: expected e.g. 3.14.0")
+        major, minor = map(int, found.groups())
+        return cls(major, minor, free_threaded, free_threaded and python_gil == "1")
+
+    @property
+    def interpreter(self) -> BuildTag:
+        """The build of the interpreter itself, without PYTHON_GIL=1: 3.14t for 3.14t+gil."""
+        return BuildTag(self.major, self.minor, self.free_threaded)
+
+    @property
+    def twin(self) -> BuildTag:
+        """The PYTHON_GIL=1 twin of this free-threaded build: 3.14t+gil for 3.14t."""
+        return BuildTag(self.major, self.minor, self.free_threaded, gil_forced=True)
+
+    @property
+    def sort_key(self) -> tuple[int, int, bool, bool]:
+        """By version; a GIL build before its free-threaded build, and that before its twin."""
+        return (self.major, self.minor, self.free_threaded, self.gil_forced)
+
+    def __str__(self) -> str:
+        free = "t" if self.free_threaded else ""
+        return f"{self.major}.{self.minor}{free}{TWIN if self.gil_forced else ''}"
 
 
 @dataclass(frozen=True)
@@ -67,8 +139,7 @@ class Interpreter:
     @property
     def tag(self) -> str:
         """The major.minor version with a "t" for free-threaded builds, e.g. "3.13t"."""
-        major, minor = self.version_tuple[:2]
-        return f"{major}.{minor}{'t' if self.free_threaded else ''}"
+        return str(BuildTag.of(self.version, self.free_threaded))
 
 
 def version_key(version: str) -> tuple[int, ...]:

@@ -346,3 +346,13 @@ def test_a_corrupt_provenance_file_is_one_line(
     assert main(["results", str(results)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and str(path) in err
+
+
+def test_build_tag_of_an_environment() -> None:
+    """PYTHON_GIL=1 makes a free-threaded environment its twin; other variables do not count."""
+    twin = {"python": "3.14t", "env_vars": {"PYTHON_GIL": "1", "X": "y"}}
+    assert str(asvresults.build_tag(twin)) == "3.14t+gil"
+    assert str(asvresults.build_tag({"python": "3.14t", "env_vars": {"PYTHON_GIL": ""}})) == "3.14t"
+    assert asvresults.environment_label(twin) == "3.14t+gil X=y"
+    with pytest.raises(ValueError, match="not a build tag: 'pypy3.10'"):
+        asvresults.build_tag({"python": "pypy3.10"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import inspect
@@ -12,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import psutil
 import pytest
@@ -80,21 +81,46 @@ def test_every_module_imports_and_declares_benchmarks(
         assert cls.version == suite.VERSION, cls
 
 
+def _setup_caches_in_source() -> set[tuple[str, str, int]]:
+    """(module, class, first line) of every setup_cache written in a class body, read from
+    the source files: the caches asv will key by where they are."""
+    found = set()
+    for name in MODULES:
+        tree = ast.parse((ROOT / "benchmarks" / f"{name}.py").read_text(encoding="utf-8"))
+        for node in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "setup_cache":
+                    first = min([item.lineno, *(d.lineno for d in item.decorator_list)])
+                    found.add((f"benchmarks.{name}", node.name, first))
+    return found
+
+
+def _reads_a_cache(cls: type) -> bool:
+    """asv passes a setup_cache's value before the parameters: the class's benchmarks then
+    take one argument more than it has parameters."""
+    width = len(getattr(cls, "param_names", []))
+    methods = [getattr(cls, a) for a in dir(cls) if a.startswith(BENCHMARK_PREFIXES)]
+    takes = {len(inspect.signature(m).parameters) - 1 for m in methods}
+    assert takes <= {width, width + 1}, cls
+    return takes == {width + 1}
+
+
 def test_every_setup_cache_is_its_own(benchmarks: dict[str, ModuleType]) -> None:
     """asv keys a setup_cache by the module and line defining it: an inherited one would
-    hand one family's grid to another."""
-    keys = {}
+    hand one family's grid to another, so each class whose benchmarks read a cache wrote
+    its own in its body."""
+    seen, readers = set(), set()
     for module in benchmarks.values():
         for cls in _classes(module):
+            if _reads_a_cache(cls):
+                readers.add((module.__name__, cls.__name__))
             cache = getattr(cls, "setup_cache", None)
             if cache is not None:
-                code = cache.__code__
-                assert cache.__module__ == module.__name__, cls
-                key = (code.co_filename, code.co_firstlineno)
-                assert key not in keys, (cls, keys.get(key))
-                keys[key] = cls
-                assert cache.timeout == SETUP_CACHE_TIMEOUT
-    assert len(keys) >= 7  # Scaling and Gil in three families, Gil in locks_alloc
+                seen.add((module.__name__, cls.__name__, cache.__code__.co_firstlineno))
+                assert cache.timeout == SETUP_CACHE_TIMEOUT, cls
+    written = _setup_caches_in_source()
+    assert seen == written
+    assert {(module, cls) for module, cls, _ in written} == readers
 
 
 def test_version_names_what_is_measured() -> None:
@@ -267,14 +293,19 @@ def test_setup_skips_a_model_that_cannot_run(benchmarks: dict[str, ModuleType], 
 def test_scaling_grid_reports_speedup_efficiency_and_gil(
     tiny: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Waiting work on 4 threads beats 1; each speedup is the median of its rounds' ratios."""
+    """Waiting work on 4 threads beats 1; each speedup is the median of its rounds' ratios;
+    the GIL verdict is what the workers' interpreter says (threads share this one)."""
     monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
     grid = grids.scaling_grid(["sleep"], ["threads"], [1, 4], rounds=3)
     one, four = grid.cell("sleep", "threads", 1), grid.cell("sleep", "threads", 4)
     for cell in (one, four):
         assert len(cell.times) == len(cell.serial_times) == 3
         assert cell.efficiency == pytest.approx(cell.speedup / cell.workers, abs=1e-3)
-        assert cell.gil_enabled in (True, False)
+        assert cell.gil_enabled is False
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: True, raising=False)
+    on = grids.scaling_grid(["sleep"], ["threads"], [2], rounds=1).cell("sleep", "threads", 2)
+    assert on.gil_enabled is True
     ratios = [s / m for s, m in zip(four.serial_times, four.times)]
     assert four.speedup == pytest.approx(statistics.median(ratios), abs=1e-3)
     assert four.speedup > 1.5 * one.speedup
@@ -358,3 +389,34 @@ def test_parallel_capacity_is_a_speedup_of_two_processes_over_one() -> None:
     """Two fork workers against one: about 2 on two idle cores; 5 ms tasks on a loaded host
     stray far, but a ratio of two timings is positive and finite, never 0 or wild."""
     assert 0.25 < machine.parallel_capacity(units=5, pairs=3) < 4.0
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_parallel_capacity_is_two_on_two_cores_and_one_on_one(
+    monkeypatch: pytest.MonkeyPatch, cores: int
+) -> None:
+    """On a clock where a task takes 1 s and `cores` tasks run at once, two workers finish
+    `cores` times the work of one: capacity 2.0 on two cores, 1.0 on one."""
+    now = [0.0]
+
+    class Pool:
+        def __enter__(self) -> Pool:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def warm(self, workload: object) -> None:
+            now[0] += 100.0  # start-up is not timed
+
+        def run(self, fn: object, sizes: list[int]) -> None:
+            now[0] += -(-len(sizes) // cores)  # rounds of `cores` tasks at a time
+
+    class Model:
+        def start(self, workers: int) -> Pool:
+            assert workers == 2
+            return Pool()
+
+    monkeypatch.setattr(machine, "get_model", lambda name: Model())
+    monkeypatch.setattr(machine, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    assert machine.parallel_capacity(units=5, pairs=3) == pytest.approx(float(cores))

@@ -9,12 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gilcompare.cli import main
 from gilcompare.models import get_model
+from gilcompare.workloads.cpu import COUNT_PER_UNIT
 
 TINY = ["--profile", "tiny", "--repeat", "1", "--quiet"]
 
@@ -153,10 +155,24 @@ def test_run_table_and_skipped_model(cli) -> None:  # type: ignore[no-untyped-de
 
 
 def test_seed_compares_with_the_blog(cli) -> None:  # type: ignore[no-untyped-def]
-    """seed prints the blog's 12.77 s / 6.52 s beside our times and ratio."""
-    proc = cli("seed", "--size", "20", "--repeat", "1", "--quiet")
+    """seed runs 2 threads and 2 processes counting `--size` units each, and sets their
+    threads/processes ratio beside the blog's 12.77 s / 6.52 s."""
+    proc = cli("seed", "--size", "20", "--repeat", "2", "--quiet", "--json")
     assert proc.returncode == 0, proc.stderr
-    assert "12.770" in proc.stdout and "6.520" in proc.stdout and "threads/processes" in proc.stdout
+    (summary,) = json.loads(proc.stdout)
+    by_model = {r["model"]: r for r in summary["results"]}
+    threads, procs = by_model["threads"], by_model["processes-fork"]
+    for r in (threads, procs):
+        assert r["status"] == "ok", r["reason"]
+        assert (r["workload"], r["workers"], r["scaling"]) == ("count", 2, "weak")
+        assert (r["task_units"], r["tasks"]) == (20, 2)  # 20 units for each of the two
+        assert r["checksum"] == r["serial_checksum"] and len(r["times"]) == 2
+    assert summary["iterations_per_worker"] == 20 * COUNT_PER_UNIT
+    assert (summary["threads_s"], summary["processes_s"]) == (threads["seconds"], procs["seconds"])
+    # threads/processes: how many times longer threads took, from each one's paired speedup
+    assert summary["ratio"] == pytest.approx(procs["speedup"] / threads["speedup"])
+    assert (summary["blog_threads_s"], summary["blog_processes_s"]) == (12.77, 6.52)
+    assert summary["blog_ratio"] == pytest.approx(1.9586, abs=1e-4)
 
 
 def test_listings(cli) -> None:  # type: ignore[no-untyped-def]
@@ -233,27 +249,44 @@ def test_failures_do_not_hide_successes(cli) -> None:  # type: ignore[no-untyped
         ("processes-forkserver", signal.SIGTERM, 143),
     ],
 )
-def test_interrupt_cleans_up(cli, model: str, sig: int, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_interrupt_cleans_up(cli, tmp_path: Path, model: str, sig: int, status: int) -> None:  # type: ignore[no-untyped-def]
     """SIGINT/SIGTERM mid-run: exit 130/143 quickly, keep results, leave nothing behind."""
+    output = tmp_path / "kept.json"
     proc = cli.popen(
         "run",
         "--workload",
-        "sleep,count",
+        "count,sleep",
         "--model",
         model,
         "--workers",
         "2",
         "--repeat",
-        "200",
+        "20",
         "--profile",
         "quick",
         "--quiet",
+        "--output",
+        str(output),
     )
     time.sleep(2.5)
+    _wait_for(output.exists)  # the first measurement is kept; the next ones take a minute
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == status, err
     assert "interrupted" in err and "Traceback" not in err
+    kept = json.loads(output.read_text(encoding="utf-8"))
+    assert f"interrupted; {len(kept)} measurements kept" in err
+    assert [(r["workload"], r["model"], r["status"]) for r in kept][:1] == [
+        ("count", "serial", "ok")
+    ]
+    assert all(r["status"] == "ok" and r["checksum"] for r in kept)
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < end, "the run kept nothing in time"
+        time.sleep(0.05)
 
 
 def test_results_keep_their_conditions(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

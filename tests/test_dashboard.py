@@ -45,39 +45,43 @@ def _embedded(page: Path) -> dict[str, Any]:
     return json.loads(text[start : text.index("</script>", start)])
 
 
-def _committed_cells() -> set[tuple[str, str, str, str, int]]:
-    """Every (build, benchmark, workload, model, workers) speedup with a value in each build's
-    latest committed file, read straight from the JSON."""
-    latest: dict[str, tuple[int, dict[str, Any]]] = {}
+def _committed_cells() -> set[tuple[str, str, str, str, str, int, float]]:
+    """Every (machine, build, benchmark, workload, model, workers, speedup) with a value in
+    each build's latest committed file, read straight from the JSON (asv's own format)."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
     for path in RESULTS.glob("*/*.json"):
         if path.name == "machine.json":
             continue
         data = json.loads(path.read_text(encoding="utf-8"))
-        label = dashboard.build_label(data)
-        if label not in latest or data["date"] >= latest[label][0]:
-            latest[label] = (data["date"], data)
+        gil = (data.get("env_vars") or {}).get("PYTHON_GIL") == "1"
+        key = (path.parent.name, data["python"] + ("+gil" if gil else ""))
+        if key not in latest or data["date"] >= latest[key]["date"]:
+            latest[key] = data
     cells = set()
-    for label, (_, data) in latest.items():
+    for (machine, label), data in latest.items():
+        columns = data["result_columns"]
         for name, entry in data["results"].items():
             if not name.endswith(".Scaling.track_speedup"):
                 continue
-            values, params = entry[0], entry[1]
+            values, params = entry[columns.index("result")], entry[columns.index("params")]
             combos = [(w, m, n) for w in params[0] for m in params[1] for n in params[2]]
             for (w, m, n), v in zip(combos, values):
                 if isinstance(v, (int, float)) and not math.isnan(v):
-                    cells.add((label, name, w.strip("'"), m.strip("'"), int(n)))
+                    cell = (machine, label, name, w.strip("'"), m.strip("'"), int(n), round(v, 6))
+                    cells.add(cell)
     return cells
 
 
 def test_page_embeds_every_committed_speedup(tmp_path: Path) -> None:
-    """Each build's speedup cells with a value are in the page, and nothing else is."""
+    """Each build's speedup cells with a value are in the page, with that value, and nothing
+    else is."""
     page, problems = dashboard.build(tmp_path, RESULTS)
     assert problems == []
     data = _embedded(page)
     shown = {
-        (label, c["bench"], c["workload"], c["model"], c["workers"])
-        for machine in data["machines"].values()
-        for label, b in machine["builds"].items()
+        (machine, label, c["bench"], c["workload"], c["model"], c["workers"], c["speedup"])
+        for machine, builds in data["machines"].items()
+        for label, b in builds["builds"].items()
         for c in b["scaling"]
     }
     assert shown == _committed_cells()
@@ -134,21 +138,6 @@ def test_index_link_joins_asvs_navigation_bar(tmp_path: Path) -> None:
     text = (tmp_path / "index.html").read_text("utf-8")
     link = f'<li id="{dashboard.LINK_ID}"><a href="dashboard/index.html">'
     assert text.index("nav-li-regressions") < text.index(link) < text.index("nav-li-graphdisplay")
-
-
-def test_build_labels_and_order() -> None:
-    """PYTHON_GIL=1 on a free-threaded build is its own build, ordered after its twin."""
-    data = {"python": "3.14t", "env_vars": {"PYTHON_GIL": "1"}}
-    assert dashboard.build_label(data) == "3.14t+gil"
-    labels = ["3.14t+gil", "3.10", "3.14t", "3.9", "3.14", "3.13t"]
-    assert sorted(labels, key=dashboard.build_key) == [
-        "3.9",
-        "3.10",
-        "3.13t",
-        "3.14",
-        "3.14t",
-        "3.14t+gil",
-    ]
 
 
 # --- in a browser ------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 
 from gilcompare.asv import grids
@@ -51,11 +53,16 @@ def test_cli_and_asv_grid_give_the_same_speedup_on_the_same_timings() -> None:
     result = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
     assert result.status == "ok" and result.rounds == 3
     assert result.estimator == engine.ESTIMATOR
+    # the estimate worked out here, from the timings, as the median of per-round ratios
+    ratios = [s / t for s, t in zip(result.serial_times, result.times)]
+    expected = statistics.median(ratios)
+    assert result.speedup == pytest.approx(expected)
+    assert result.efficiency == pytest.approx(expected / result.ideal)
     cell = grids.GridResult("count", "threads", 2, ideal=result.ideal)
     cell.serial_times, cell.times = list(result.serial_times), list(result.times)
     grids._speedup(cell)
-    assert cell.speedup == round(result.speedup, 4)
-    assert result.speedup == engine.speedup(result.serial_times, result.times)
+    assert cell.speedup == pytest.approx(expected, abs=1e-4)
+    assert cell.efficiency == pytest.approx(expected / result.ideal, abs=1e-4)
     # and not the old ratio of medians, which these skewed timings tell apart
     skewed = grids.GridResult("count", "threads", 2, ideal=2)
     skewed.serial_times, skewed.times = [2.0, 3.0, 9.0], [1.0, 4.0, 1.0]

@@ -14,6 +14,7 @@ import pytest
 
 from gilcompare import interpreters
 from gilcompare.interpreters import (
+    BuildTag,
     Interpreter,
     discover,
     format_table,
@@ -266,3 +267,105 @@ def test_build_of_another_interpreter_is_its_own_answer() -> None:
     there = interpreters.build_of(sys.executable)
     assert there == {**here, "executable": there["executable"]}
     assert there["version"] == platform.python_version()
+
+
+# --- build tags ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("3.9", (3, 9, False, False)),
+        ("3.14", (3, 14, False, False)),
+        ("3.14t", (3, 14, True, False)),
+        ("3.14t+gil", (3, 14, True, True)),
+        ("3.15t+gil", (3, 15, True, True)),
+        ("4.0", (4, 0, False, False)),
+    ],
+)
+def test_build_tag_round_trip(text: str, fields: tuple[int, int, bool, bool]) -> None:
+    """A tag parses to its version, build and twin, and prints back as the same text."""
+    tag = BuildTag.parse(text)
+    assert (tag.major, tag.minor, tag.free_threaded, tag.gil_forced) == fields
+    assert str(tag) == text
+    assert BuildTag.parse(str(BuildTag(*fields))) == tag
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "3", "3.", "3.14.1", "3.14T", "3.14+gil+gil", "3.14tt", "py3.14", "3.14t+GIL",
+     "3.14t +gil", " 3.14", "3.14t+gil ", "3.x", "3.14-gil", "3.14gil"],
+)  # fmt: skip
+def test_malformed_build_tags_are_refused(text: str) -> None:
+    """Anything but major.minor[t][+gil] is refused, and the error shows the valid forms."""
+    with pytest.raises(ValueError, match=r"not a build tag: .*e\.g\. 3\.14, 3\.14t or 3\.14t\+gil"):
+        BuildTag.parse(text)
+
+
+def test_only_a_free_threaded_build_has_a_twin() -> None:
+    """3.14+gil is refused: PYTHON_GIL=1 names a twin only of a free-threaded build."""
+    with pytest.raises(ValueError, match=r"3\.14\+gil .* has the GIL already.* e\.g\. 3\.14t\+gil"):
+        BuildTag.parse("3.14+gil")
+    with pytest.raises(ValueError, match="has the GIL already"):
+        BuildTag(3, 14, free_threaded=False, gil_forced=True)
+
+
+@pytest.mark.parametrize(
+    ("version", "free", "python_gil", "text"),
+    [
+        ("3.14.0", False, None, "3.14"),
+        ("3.15.0rc1", True, None, "3.15t"),
+        ("3.15.0a2", True, "1", "3.15t+gil"),
+        ("3.14.2", False, "1", "3.14"),  # a GIL build has the GIL anyway
+        ("3.14.2", True, "0", "3.14t"),
+        ("3.14t", True, "", "3.14t"),
+        ("3.13.1+", False, None, "3.13"),
+    ],
+)
+def test_build_tag_of_a_version(
+    version: str, free: bool, python_gil: str | None, text: str
+) -> None:
+    """Pre-releases and local versions still tag as major.minor, +gil only under PYTHON_GIL=1."""
+    assert str(BuildTag.of(version, free, python_gil)) == text
+
+
+def test_build_tag_of_no_version_is_refused() -> None:
+    """A version without major.minor is refused with the expected form."""
+    with pytest.raises(ValueError, match="not a python version: 'three'"):
+        BuildTag.of("three", False)
+
+
+def test_build_tags_order_by_version_then_build_then_twin() -> None:
+    """Versions compare as numbers (3.9 < 3.10); a GIL build, its free-threaded build, its twin."""
+    labels = ["3.14t+gil", "3.10", "3.14t", "3.9", "3.14", "3.13t", "3.13"]
+    ordered = sorted(labels, key=lambda t: BuildTag.parse(t).sort_key)
+    assert ordered == ["3.9", "3.10", "3.13", "3.13t", "3.14", "3.14t", "3.14t+gil"]
+
+
+def test_build_tag_interpreter_and_twin() -> None:
+    """The twin of 3.14t is 3.14t+gil, and the interpreter either one runs is 3.14t."""
+    free = BuildTag.parse("3.14t")
+    assert str(free.twin) == "3.14t+gil"
+    assert free.twin.interpreter == free and free.interpreter == free
+
+
+def test_interpreter_tag_ignores_the_patch_level() -> None:
+    """An interpreter's tag is its build's: 3.15t for a free-threaded 3.15.0."""
+    assert Interpreter("3.15.0", True, "/x").tag == "3.15t"
+    assert Interpreter("3.9.18", False, "/x").tag == "3.9"
+
+
+def test_interpreters_module_imports_by_path_with_the_standard_library() -> None:
+    """noxfile.py loads interpreters.py by path: no gilcompare on sys.path, -I -S."""
+    path = Path(interpreters.__file__)
+    code = (
+        "import importlib.util, sys; "
+        f"spec = importlib.util.spec_from_file_location('m', {str(path)!r}); "
+        "m = importlib.util.module_from_spec(spec); sys.modules['m'] = m; "
+        "spec.loader.exec_module(m); print(m.BuildTag.parse('3.14t+gil'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, cwd="/"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "3.14t+gil"

@@ -71,9 +71,10 @@ def test_sigkill_of_the_parent_leaves_nothing(cli, model: str, processes: int) -
     assert list(cli.tmp.iterdir()) == []
 
 
-def test_sighup_is_handled_like_sigterm(cli) -> None:  # type: ignore[no-untyped-def]
+def test_sighup_is_handled_like_sigterm(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """SIGHUP (terminal closed): exit 129, results so far kept, nothing left after 5 s."""
-    proc = cli.popen("run", "--model", "processes-fork", *LONG_RUN)
+    output = tmp_path / "kept.json"
+    proc = cli.popen("run", "--model", "processes-fork", *LONG_RUN, "--output", str(output))
     try:
         _wait_for_workers(cli, 4)
     finally:
@@ -82,6 +83,10 @@ def test_sighup_is_handled_like_sigterm(cli) -> None:  # type: ignore[no-untyped
     assert proc.returncode == 129, err
     assert "Traceback" not in err
     assert _gone_within(cli, 5) == []
+    # the pool's workers run only after the serial baseline was measured: that one is kept
+    kept = json.loads(output.read_text(encoding="utf-8"))
+    assert f"interrupted; {len(kept)} measurements kept" in err
+    assert [(r["workload"], r["model"], r["status"]) for r in kept] == [("sleep", "serial", "ok")]
 
 
 def test_child_keeps_its_own_deadline(tmp_path: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
-import sysconfig
 
 import pytest
 
+from gilcompare.interpreters import discover
 from gilcompare.measure.cells import checksum, plan
+from gilcompare.measure.compare import package_path
 from gilcompare.measure.services import local_peers
 from gilcompare.models import MODELS, available_models, get_model, worker_info
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
@@ -66,13 +68,28 @@ def test_unknown_model_and_bad_workers() -> None:
         get_model("threads").start(0)
 
 
-def test_worker_info_reports_gil() -> None:
-    """Workers report their GIL status: on with a GIL build or PYTHON_GIL=1, else off."""
-    info = worker_info()
-    expected = (
-        not sysconfig.get_config_var("Py_GIL_DISABLED") or os.environ.get("PYTHON_GIL") == "1"
-    )
-    assert info["gil_enabled"] is expected
+def test_worker_info_reports_gil(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers report the GIL the interpreter says is on, and on where it cannot say (< 3.13)."""
+    for said in (False, True):
+        monkeypatch.setattr(sys, "_is_gil_enabled", lambda said=said: said, raising=False)
+        assert worker_info()["gil_enabled"] is said
+    monkeypatch.delattr(sys, "_is_gil_enabled", raising=False)
+    assert worker_info()["gil_enabled"] is True
+
+
+def test_worker_info_reports_gil_in_a_free_threaded_build() -> None:
+    """A free-threaded build's workers run without the GIL, and with it under PYTHON_GIL=1."""
+    free = [i for i in discover() if i.free_threaded]
+    if not free:
+        pytest.skip("no free-threaded Python on this machine")
+    code = "from gilcompare.models.workers import worker_info; print(worker_info()['gil_enabled'])"
+    with package_path() as path:
+        for python_gil, expected in (("0", "False"), ("1", "True")):
+            env = {**os.environ, "PYTHONPATH": path, "PYTHON_GIL": python_gil}
+            run = subprocess.run(
+                [free[-1].path, "-c", code], capture_output=True, text=True, env=env, timeout=60
+            )
+            assert run.stdout.strip() == expected, run.stderr
 
 
 def test_workers_import_the_modules_gilcompare_import_names(

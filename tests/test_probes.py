@@ -18,7 +18,6 @@ from gilcompare.errors import UsageError
 from gilcompare.models import get_model
 from gilcompare.probes import latency, start, transfer
 from gilcompare.probes.echo import EchoServer, percentile, run_client
-from gilcompare.settings import STOP_CAP_S
 
 TINY = ["--repeat", "1"]
 SUBINTERPRETERS = get_model("subinterpreters").unavailable()
@@ -101,6 +100,12 @@ def test_latency_fields(capsys: pytest.CaptureFixture[str], model: str) -> None:
     assert recs[1]["load_tasks"] > 0 and recs[1]["workers_gil_enabled"] is not None
 
 
+# Workers that look at the stop request every 5 ms end within milliseconds (a few here, a
+# few tens on a loaded host); a second is "quickly" with room to spare, and far below the
+# probe's own failure cap (settings.STOP_CAP_S), which only catches a worker that never stops.
+QUICK_STOP_MS = 1000.0
+
+
 @pytest.mark.parametrize(
     "model,method",
     [("threads", "event"), ("processes-fork", "event"), ("processes-fork", "terminate")]
@@ -114,7 +119,7 @@ def test_stop_fields(capsys: pytest.CaptureFixture[str], model: str, method: str
     )
     assert (r["probe"], r["model"], r["workers"], r["method"]) == ("stop", model, 2, method)
     assert r["status"] == "ok" and r["alive_after_join"] == 2
-    assert r["check_ms"] > 0 and 0 <= r["stop_ms"] < STOP_CAP_S * 1000
+    assert r["check_ms"] > 0 and 0 <= r["stop_ms"] < QUICK_STOP_MS
 
 
 @pytest.mark.parametrize("model", ["threads", "processes-fork", "asyncio"])

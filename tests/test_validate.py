@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -38,13 +41,60 @@ def test_targets_that_are_not_regular_files_are_refused(tmp_path: Path) -> None:
     validate.check_target("--output", str(tmp_path / "new.json"))  # a new name is fine
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
-def test_unwritable_folder_is_refused(tmp_path: Path) -> None:
-    """A folder without write permission is refused before measuring."""
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    with pytest.raises(UsageError, match="not writable"):
-        validate.check_target("--output", str(locked / "out.json"))
+# Run as root, the child becomes nobody (uid and gid in argv) once it has imported what it
+# needs: root may write anywhere, and nobody may not read the interpreter under /root.
+_CHECK_TARGET = """
+import os, sys
+from gilcompare.errors import UsageError
+from gilcompare.report import validate
+if len(sys.argv) > 2:
+    os.setgroups([])
+    os.setgid(int(sys.argv[3]))
+    os.setuid(int(sys.argv[2]))
+try:
+    validate.check_target("--output", sys.argv[1])
+except UsageError as exc:
+    print(exc)
+    sys.exit(2)
+"""
+
+
+def _unprivileged() -> list[str]:
+    """The uid and gid of nobody when the tests run as root, who may write anywhere."""
+    if os.geteuid() != 0:
+        return []
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    return [str(nobody.pw_uid), str(nobody.pw_gid)]
+
+
+def test_unwritable_folder_is_refused() -> None:
+    """A folder without write permission is refused before measuring; one with it is not
+    (checked in a child that runs as nobody when the tests run as root)."""
+    with tempfile.TemporaryDirectory() as folder:
+        os.chmod(folder, 0o755)  # the child must reach the folders to judge them
+        locked, open_ = Path(folder, "locked"), Path(folder, "open")
+        locked.mkdir(mode=0o555)
+        open_.mkdir()
+        os.chmod(open_, 0o777)
+        check = [sys.executable, "-c", _CHECK_TARGET]
+        try:
+            runs = [
+                subprocess.run(
+                    [*check, str(target / "out.json"), *_unprivileged()],
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    cwd=folder,
+                )
+                for target in (locked, open_)
+            ]
+        finally:
+            os.chmod(locked, 0o755)
+    refused, accepted = runs
+    assert refused.returncode == 2 and "is not writable" in refused.stdout, refused.stderr
+    assert accepted.returncode == 0 and accepted.stdout == "", accepted.stderr
 
 
 def test_write_never_replaces_a_symlink_made_after_the_check(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from gilcompare.asv import results as asvresults
 from gilcompare.errors import UsageError
+from gilcompare.interpreters import BuildTag
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
@@ -34,17 +35,8 @@ PROBES = "probes."
 WAITING_MODULES = ("io_bound.",)  # their workloads wait: ideal speedup is N, not min(N, cores)
 
 
-def build_label(data: dict[str, Any]) -> str:
-    """The Python build an environment ran: ``3.14t``, and ``3.14t+gil`` under PYTHON_GIL=1."""
-    gil = str((data.get("env_vars") or {}).get("PYTHON_GIL", ""))
-    return f"{data['python']}+gil" if gil == "1" else str(data["python"])
-
-
-def build_key(label: str) -> tuple[int, ...]:
-    """Order builds by version, the free-threaded build after its GIL twin, +gil last."""
-    head = label.split("+")[0]
-    version = tuple(int(p) for p in head.rstrip("t").split(".") if p.isdigit())
-    return (*version, head.endswith("t"), label.endswith("+gil"))
+def _build_order(label: str) -> tuple[int, int, bool, bool]:
+    return BuildTag.parse(label).sort_key
 
 
 def _params(name: str, benchmarks: dict[str, Any], width: int) -> list[str]:
@@ -124,16 +116,19 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
             if path.name == "machine.json":
                 continue
             try:
-                parsed = asvresults._load(path)
+                parsed = asvresults.load(path)
+                label = str(asvresults.build_tag(parsed))
             except UsageError as exc:
                 problems.append(str(exc))
                 continue
-            label = build_label(parsed)
+            except ValueError as exc:
+                problems.append(f"{path}: {exc}")
+                continue
             stamp = int(parsed.get("date", 0))
             if label not in latest or stamp >= latest[label][0]:
                 latest[label] = (stamp, path, parsed)
         builds = {}
-        for label in sorted(latest, key=build_key):
+        for label in sorted(latest, key=_build_order):
             _, path, parsed = latest[label]
             try:
                 builds[label] = _build_entry(
@@ -208,7 +203,8 @@ def build(
         )
     if build is not None:
         have = sorted(
-            {b for m, d in data.items() if machine in (None, m) for b in d["builds"]}, key=build_key
+            {b for m, d in data.items() if machine in (None, m) for b in d["builds"]},
+            key=_build_order,
         )
         if build not in have:
             raise UsageError(f"no results for build {build!r}: choose from {', '.join(have)}")

@@ -14,12 +14,12 @@ import datetime as dt
 import itertools
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gilcompare.errors import UsageError
+from gilcompare.interpreters import BuildTag
 from gilcompare.report import validate
 
 SPEEDUP_SUFFIX = ".Scaling.track_speedup"
@@ -36,7 +36,7 @@ class Run:
     environments: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _load(path: Path) -> dict[str, Any]:
+def load(path: Path) -> dict[str, Any]:
     """One asv results file, checked field by field (gilcompare.report.validate)."""
     expected = "expected a file `asv run` writes"
     data = validate.read_json(str(path), "asv results file", expected, allow_nan=True)
@@ -65,7 +65,7 @@ def runs(results_dir: Path, machine: str | None = None) -> list[Run]:
     for path in sorted((results_dir / machine).glob("*.json")):
         if path.name == "machine.json":
             continue
-        data = _load(path)
+        data = load(path)
         stamp = dt.datetime.fromtimestamp(data.get("date", 0) / 1000, tz=dt.timezone.utc)
         run = by_commit.setdefault(data["commit_hash"], Run(machine, data["commit_hash"], stamp))
         run.date = max(run.date, stamp)
@@ -161,13 +161,22 @@ def cpus(run: Run) -> int | None:
     return None
 
 
+def build_tag(data: dict[str, Any]) -> BuildTag:
+    """The Python build an environment ran: 3.14t, and its twin 3.14t+gil under PYTHON_GIL=1;
+    ValueError when asv's python is no build tag."""
+    env = data.get("env_vars") or {}
+    tag = BuildTag.parse(str(data["python"]))
+    return tag.twin if tag.free_threaded and str(env.get("PYTHON_GIL", "")) == "1" else tag
+
+
 def environment_label(data: dict[str, Any]) -> str:
-    """A column name: the Python build (3.14t), a free-threaded build run with PYTHON_GIL=1
-    as its twin (3.14t+gil), and any other environment variables of the matrix."""
-    env = dict(data.get("env_vars") or {})
-    python = str(data["python"])
-    if env.pop("PYTHON_GIL", "") == "1":
-        python += "+gil"
+    """A column name: the Python build (3.14t, or 3.14t+gil under PYTHON_GIL=1) and any other
+    environment variables of the matrix."""
+    env = {k: v for k, v in (data.get("env_vars") or {}).items() if k != "PYTHON_GIL"}
+    try:
+        python = str(build_tag(data))
+    except ValueError:  # an environment this suite did not define: shown as asv names it
+        python = str(data["python"])
     extra = " ".join(f"{k}={v}" for k, v in sorted(env.items()) if v)
     return f"{python} {extra}".strip()
 
@@ -191,11 +200,10 @@ def cells(data: dict[str, Any], name: str) -> dict[tuple[Any, ...], float | None
 def version_key(label: str) -> tuple[Any, ...]:
     """Order columns by version, each GIL build before its free-threaded build and twin."""
     head = label.split()[0]
-    found = re.match(r"(\d+)\.(\d+)(t?)(\+gil)?", head)
-    if found is None:
-        return (math.inf, head)
-    major, minor, free, twin = found.groups()
-    return (int(major), int(minor), bool(free), bool(twin), head)
+    try:
+        return (*BuildTag.parse(head).sort_key, label)
+    except ValueError:
+        return (math.inf, label)
 
 
 def speedup_table(run: Run, workers: int) -> tuple[list[str], list[dict[str, Any]]]:

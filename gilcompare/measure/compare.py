@@ -28,11 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from gilcompare.errors import UsageError
-from gilcompare.interpreters import Interpreter
+from gilcompare.interpreters import BuildTag, Interpreter
 from gilcompare.measure import engine, isolate
 from gilcompare.measure.cells import Cell, Result, cell_fields
-
-TWIN = "+gil"  # suffix naming a free-threaded build run with PYTHON_GIL=1
 
 
 @dataclass(frozen=True)
@@ -53,20 +51,19 @@ def resolve_builds(names: Sequence[str], found: Sequence[Interpreter]) -> list[B
     by_tag: dict[str, Interpreter] = {}
     for interp in found:  # the first found of a tag wins, as on PATH
         by_tag.setdefault(interp.tag, interp)
-    valid = [*by_tag, *(f"{tag}{TWIN}" for tag, i in by_tag.items() if i.free_threaded)]
+    twins = [str(BuildTag.parse(tag).twin) for tag, i in by_tag.items() if i.free_threaded]
+    valid = [*by_tag, *twins]
     builds: list[Build] = []
     for name in names:
-        tag, twin = (name[: -len(TWIN)], True) if name.endswith(TWIN) else (name, False)
-        interp = by_tag.get(tag)
+        try:
+            tag = BuildTag.parse(name)
+        except ValueError as exc:
+            raise UsageError(f"{exc}; found here: {', '.join(valid) or 'none'}") from None
+        interp = by_tag.get(str(tag.interpreter))
         if interp is None:
             shown = ", ".join(valid) or "none"
             raise UsageError(f"no Python {name!r} found here: choose from {shown}")
-        if twin and not interp.free_threaded:
-            raise UsageError(
-                f"{name!r} names the PYTHON_GIL=1 twin of a free-threaded build, but {tag} "
-                f"has the GIL already: choose from {', '.join(valid)}"
-            )
-        builds.append(Build(name, interp, "1" if twin else None))
+        builds.append(Build(name, interp, "1" if tag.gil_forced else None))
     if len(builds) < 2:
         raise UsageError("--python needs at least two builds to compare, e.g. 3.14,3.14t")
     return builds

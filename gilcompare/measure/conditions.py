@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gilcompare.interpreters import describe_build, describe_host
+from gilcompare.interpreters import BuildTag, describe_build, describe_host
 from gilcompare.models import free_threaded_build, gil_enabled
 from gilcompare.workloads import UNITS_VERSION
 
@@ -38,7 +38,7 @@ def usable_cpus() -> int:
 
 def python_tag() -> str:
     """'3.13' or '3.13t' for a free-threaded build."""
-    return f"{sys.version_info[0]}.{sys.version_info[1]}" + ("t" if free_threaded_build() else "")
+    return str(BuildTag.of(platform.python_version(), free_threaded_build()))
 
 
 @functools.cache

@@ -14,6 +14,7 @@ import statistics
 import subprocess
 from typing import Any
 
+from gilcompare.interpreters import BuildTag
 from gilcompare.measure import engine, isolate
 from gilcompare.measure.cells import Cell, Result, cell_fields
 from gilcompare.probes import start
@@ -280,8 +281,9 @@ def _start_python(ctx: Context) -> str | None:
     psutil (the start probe's modules import it); NotRun when there is none."""
     if start.not_applicable("subinterpreters") is None:
         return None
-    for tag in sorted(ctx.found, key=_version, reverse=True):
-        if _version(tag) < (3, 12) or tag.endswith("t"):
+    for tag in sorted(ctx.found, key=_order, reverse=True):
+        build = BuildTag.parse(tag)
+        if (build.major, build.minor) < (3, 12) or build.free_threaded:
             continue
         check = [ctx.found[tag], "-c", "import psutil"]
         if subprocess.run(check, capture_output=True, timeout=60).returncode == 0:
@@ -291,10 +293,9 @@ def _start_python(ctx: Context) -> str | None:
     )
 
 
-def _version(tag: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in tag.rstrip("t").split("."))
+def _order(tag: str) -> tuple[int, int, bool, bool]:
+    return BuildTag.parse(tag).sort_key
 
 
 def _newest_free(ctx: Context) -> str:
-    free = [t for t in ctx.found if t.endswith("t")]
-    return max(free, key=lambda t: tuple(int(p) for p in t.rstrip("t").split(".")))
+    return max((t for t in ctx.found if BuildTag.parse(t).free_threaded), key=_order)
