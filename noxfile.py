@@ -28,10 +28,11 @@ RESULTS = ROOT / json.loads(ASV_CONF.read_text(encoding="utf-8"))["results_dir"]
 BENCHMARKS = ROOT / "benchmarks"
 
 
-def _load_interpreters() -> ModuleType:
-    """Import gilcompare/interpreters.py by path, so nox runs without gilcompare installed."""
-    name = "_gilcompare_interpreters"
-    spec = importlib.util.spec_from_file_location(name, ROOT / "gilcompare" / "interpreters.py")
+def _load(relative: str) -> ModuleType:
+    """Import a standard-library-only module of gilcompare by path, so nox runs without
+    gilcompare installed."""
+    name = "_gilcompare_" + Path(relative).stem
+    spec = importlib.util.spec_from_file_location(name, ROOT / "gilcompare" / relative)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses resolve their module through sys.modules
@@ -39,7 +40,8 @@ def _load_interpreters() -> ModuleType:
     return module
 
 
-_interpreters = _load_interpreters()
+_interpreters = _load("interpreters.py")
+_builds = _load("measure/builds.py")
 FOUND = _interpreters.discover()
 # nox and asv look interpreters up by name (python3.12, python3.13t) on PATH; pyenv's shims
 # fail for every version but the global one, so put real links in front of them.
@@ -168,11 +170,11 @@ def _provenance(session: nox.Session) -> Iterator[None]:
     commit = session.run("git", "rev-parse", "main", silent=True, external=True).strip()
     wanted = set(_asv_pythons())
     builds = [
-        {"kind": "build", "python": i.tag, **_interpreters.build_of(i.path)}
+        {"kind": "build", "python": i.tag, **_builds.build_of(i.path)}
         for i in FOUND
         if i.tag in wanted
     ]
-    before = _interpreters.describe_host()
+    before = _builds.describe_host()
     yield
     run = {
         "kind": "run",
@@ -180,7 +182,7 @@ def _provenance(session: nox.Session) -> Iterator[None]:
         "machine": _machine_name(),
         "asv_args": list(session.posargs),
         "host_before": before,
-        "host_after": _interpreters.describe_host(),
+        "host_after": _builds.describe_host(),
     }
     path = RESULTS / run["machine"] / "provenance" / f"{commit}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,16 +10,13 @@ standard library only: noxfile.py imports it by path, before gilcompare is insta
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import platform
 import re
-import shlex
 import signal
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -286,104 +283,6 @@ def to_json(interpreters: Iterable[Interpreter]) -> str:
     )
 
 
-# Modules every measurement imports: when their bytecode is missing and cannot be written
-# (PYTHONDONTWRITEBYTECODE=1), each new interpreter compiles them again and start-up is slow.
-_BYTECODE_WITNESSES = (
-    "os.py",
-    "concurrent/futures/thread.py",
-    "multiprocessing/context.py",
-    "asyncio/base_events.py",
-    "json/decoder.py",
-)
-# configure options that do not change how fast the build runs (or that name the build)
-_NEUTRAL_OPTIONS = ("--prefix", "--libdir", "--disable-gil", "--with-ensurepip")
-
-
-def describe_build() -> dict[str, object]:
-    """How the running interpreter was built, and whether its start-up numbers can be trusted.
-
-    ``options``: the configure options that change speed (``--enable-optimizations`` is PGO,
-    ``--with-lto`` LTO, ``--enable-shared`` a shared libpython), so two builds with equal
-    options and versions are a matched pair. ``stdlib_bytecode``: the standard library's
-    bytecode is there; without it, and with bytecode writing off, every start recompiles it.
-    Runs inside the interpreter it describes (``python interpreters.py build``).
-    """
-    import importlib.util
-
-    args = shlex.split(sysconfig.get_config_var("CONFIG_ARGS") or "")
-    options = sorted(
-        arg
-        for arg in args
-        if arg.startswith("--") and not arg.split("=", 1)[0].startswith(_NEUTRAL_OPTIONS)
-    )
-    stdlib = sysconfig.get_paths()["stdlib"]
-    compiled = all(
-        os.path.exists(importlib.util.cache_from_source(os.path.join(stdlib, name)))
-        for name in _BYTECODE_WITNESSES
-    )
-    return {
-        "version": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "executable": sys.executable,
-        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-        "options": options,
-        "pgo": "--enable-optimizations" in options,
-        "lto": any(option.startswith("--with-lto") for option in options),
-        "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
-        "compiler": platform.python_compiler(),
-        "stdlib_bytecode": compiled,
-        "write_bytecode": not sys.dont_write_bytecode,
-    }
-
-
-def _cgroup_cpus(path: str = "/sys/fs/cgroup/cpu.max") -> float | None:
-    """The CPUs a cgroup v2 quota allows ("200000 100000" is 2.0), None when unlimited."""
-    try:
-        with open(path, encoding="ascii") as file:
-            quota, period = file.read().split()[:2]
-        return None if quota == "max" else round(int(quota) / int(period), 2)
-    except (OSError, ValueError):
-        return None
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def describe_host() -> dict[str, object]:
-    """The machine as a result must name it: CPU model, CPUs (all, usable through affinity,
-    the cgroup quota), load averages, kernel and the time (UTC)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    usable = len(affinity(0)) if affinity else (os.cpu_count() or 1)
-    quota = _cgroup_cpus()
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "host": platform.node(),
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count() or 1,
-        "cpu_usable": min(usable, quota) if quota else usable,
-        "cgroup_cpus": quota,
-        "load": [round(value, 2) for value in load] if load else None,
-        "kernel": f"{platform.system()} {platform.release()}",
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
-def build_of(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> dict:
-    """``describe_build()`` as the interpreter at ``path`` answers it, in ``environ`` (so its
-    bytecode setting is the one a run would see)."""
-    env = dict(os.environ if environ is None else environ)
-    stdout = _run_probe([os.fspath(path), "-s", os.path.abspath(__file__), "build"], env)
-    return json.loads(stdout.strip().splitlines()[-1])
-
-
 def link_dir(interpreters: Iterable[Interpreter], dest: Path) -> Path:
     """Fill dest with python3.X / python3.Xt symlinks to the interpreters and return it."""
     dest = Path(dest)
@@ -423,9 +322,3 @@ def asv_machine(release: str | None = None, ram_bytes: int | None = None) -> dic
     if ram_bytes:
         described["ram"] = f"{round(ram_bytes / 2**30)} GiB"
     return described
-
-
-if __name__ == "__main__":  # `python interpreters.py build`: describe this interpreter
-    if sys.argv[1:] == ["build"]:
-        sys.path[:] = [p for p in sys.path[1:] if p]  # nothing beside this file answers imports
-        print(json.dumps(describe_build()))

@@ -1,8 +1,12 @@
-"""Tests for gilcompare.measure.builds: a free-threading cost only between twin builds."""
+"""Tests for gilcompare.measure.builds: what a build and a host are, and a free-threading
+cost only between twin builds."""
 
 from __future__ import annotations
 
+import platform
 import sys
+import sysconfig
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +76,88 @@ def test_probe_reads_the_running_interpreter() -> None:
     assert b.config_args == (sysconfig.get_config_var("CONFIG_ARGS") or "")
     with pytest.raises(ValueError, match="cannot ask"):
         builds.probe("/nonexistent/python")
+
+
+def test_build_says_whether_the_stdlib_is_byte_compiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stdlib_bytecode is True only when every module a run imports has its bytecode."""
+    import py_compile
+
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: {"stdlib": str(tmp_path)})
+    sources = [tmp_path / name for name in builds._BYTECODE_WITNESSES]
+    for source in sources:
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text("x = 1\n")
+    assert builds.describe_build()["stdlib_bytecode"] is False
+    for source in sources[:-1]:
+        py_compile.compile(str(source), doraise=True)
+    assert builds.describe_build()["stdlib_bytecode"] is False  # one still missing
+    py_compile.compile(str(sources[-1]), doraise=True)
+    assert builds.describe_build()["stdlib_bytecode"] is True
+
+
+@pytest.mark.parametrize(
+    ("config_args", "options", "pgo", "lto"),
+    [
+        ("'--prefix=/x' '--enable-shared' '--libdir=/x/lib'", ["--enable-shared"], False, False),
+        ("'--prefix=/x' '--disable-gil' '--with-ensurepip=install'", [], False, False),
+        (
+            "'--enable-optimizations' '--with-lto=full'",
+            ["--enable-optimizations", "--with-lto=full"],
+            True,
+            True,
+        ),
+    ],
+)
+def test_build_options_are_the_ones_that_change_speed(
+    monkeypatch: pytest.MonkeyPatch, config_args: str, options: list[str], pgo: bool, lto: bool
+) -> None:
+    """Paths, --disable-gil and ensurepip are left out, so a matched pair has equal options."""
+    real = sysconfig.get_config_var
+    monkeypatch.setattr(
+        sysconfig,
+        "get_config_var",
+        lambda name: config_args if name == "CONFIG_ARGS" else real(name),
+    )
+    build = builds.describe_build()
+    assert (build["options"], build["pgo"], build["lto"]) == (options, pgo, lto)
+
+
+@pytest.mark.parametrize(
+    ("text", "cpus"),
+    [("200000 100000\n", 2.0), ("50000 100000", 0.5), ("max 100000", None), ("junk", None)],
+)
+def test_cgroup_quota(tmp_path: Path, text: str, cpus: float | None) -> None:
+    """A cgroup v2 cpu.max quota reads as CPUs; no limit or an unreadable file is None."""
+    path = tmp_path / "cpu.max"
+    path.write_text(text)
+    assert builds._cgroup_cpus(str(path)) == cpus
+
+
+def test_build_of_another_interpreter_is_its_own_answer() -> None:
+    """Asking an interpreter by path gives what it says of itself in-process."""
+    here = builds.describe_build()
+    there = builds.build_of(sys.executable)
+    assert there == {**here, "executable": there["executable"]}
+    assert there["version"] == platform.python_version()
+
+
+def test_loads_by_path_with_the_standard_library_alone(tmp_path: Path) -> None:
+    """noxfile.py loads this module by path, where gilcompare may not be installed."""
+    import subprocess
+
+    code = (
+        "import importlib.util, sys; "
+        "spec = importlib.util.spec_from_file_location('b', sys.argv[1]); "
+        "m = importlib.util.module_from_spec(spec); sys.modules['b'] = m; "
+        "spec.loader.exec_module(m); print(m.describe_host()['cpu_count'])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, builds.__file__],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) >= 1

@@ -1,5 +1,10 @@
-"""Which builds may be compared for the free-threading cost: each build's full version and
-configure flags, and the rule that pairs a free-threaded build with its GIL twin.
+"""What a build and a host are, as every result records them, and which builds may be
+compared for the free-threading cost: each build's full version, configure flags and stdlib
+bytecode state, the host's CPU, usable CPUs and load, and the rule that pairs a
+free-threaded build with its GIL twin.
+
+Standard library only, and no import of gilcompare: noxfile.py loads this file by path, and
+``python builds.py build`` runs it inside any interpreter to describe that interpreter.
 
 A free-threaded build's single-thread cost is its time over a GIL build's time, and that
 ratio means something only when nothing else differs: the same version in full (3.13.15 is
@@ -11,24 +16,134 @@ builds never share one.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import platform
 import shlex
 import subprocess
+import sys
+import sysconfig
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 PROBE_TIMEOUT = 30.0
 FREE_THREADING_FLAG = "--disable-gil"
 
-# Runs inside the build; platform.python_version() keeps the pre-release tag (3.15.0rc1).
-_SCRIPT = (
-    "import json, platform, sys, sysconfig; print(json.dumps({"
-    "'version': platform.python_version(), "
-    "'free_threaded': bool(sysconfig.get_config_var('Py_GIL_DISABLED')), "
-    "'config_args': sysconfig.get_config_var('CONFIG_ARGS') or '', "
-    "'shared': bool(sysconfig.get_config_var('Py_ENABLE_SHARED')), "
-    "'prefix': sys.prefix, 'executable': sys.executable}))"
+# Modules every measurement imports: when their bytecode is missing and cannot be written
+# (PYTHONDONTWRITEBYTECODE=1), each new interpreter compiles them again and start-up is slow.
+_BYTECODE_WITNESSES = (
+    "os.py",
+    "concurrent/futures/thread.py",
+    "multiprocessing/context.py",
+    "asyncio/base_events.py",
+    "json/decoder.py",
 )
+# configure options that do not change how fast the build runs (or that name the build)
+_NEUTRAL_OPTIONS = ("--prefix", "--libdir", "--disable-gil", "--with-ensurepip")
+
+
+def describe_build() -> dict[str, object]:
+    """How the running interpreter was built, and whether its start-up numbers can be trusted.
+
+    ``options``: the configure options that change speed (``--enable-optimizations`` is PGO,
+    ``--with-lto`` LTO, ``--enable-shared`` a shared libpython), so two builds with equal
+    options and versions are a matched pair. ``stdlib_bytecode``: the standard library's
+    bytecode is there; without it, and with bytecode writing off, every start recompiles it.
+    Runs inside the interpreter it describes (``python interpreters.py build``).
+    """
+    import importlib.util
+
+    args = shlex.split(sysconfig.get_config_var("CONFIG_ARGS") or "")
+    options = sorted(
+        arg
+        for arg in args
+        if arg.startswith("--") and not arg.split("=", 1)[0].startswith(_NEUTRAL_OPTIONS)
+    )
+    stdlib = sysconfig.get_paths()["stdlib"]
+    compiled = all(
+        os.path.exists(importlib.util.cache_from_source(os.path.join(stdlib, name)))
+        for name in _BYTECODE_WITNESSES
+    )
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "prefix": sys.prefix,
+        "config_args": sysconfig.get_config_var("CONFIG_ARGS") or "",
+        "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "options": options,
+        "pgo": "--enable-optimizations" in options,
+        "lto": any(option.startswith("--with-lto") for option in options),
+        "shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
+        "compiler": platform.python_compiler(),
+        "stdlib_bytecode": compiled,
+        "write_bytecode": not sys.dont_write_bytecode,
+    }
+
+
+def _cgroup_cpus(path: str = "/sys/fs/cgroup/cpu.max") -> float | None:
+    """The CPUs a cgroup v2 quota allows ("200000 100000" is 2.0), None when unlimited."""
+    try:
+        with open(path, encoding="ascii") as file:
+            quota, period = file.read().split()[:2]
+        return None if quota == "max" else round(int(quota) / int(period), 2)
+    except (OSError, ValueError):
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as file:
+            for line in file:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def describe_host() -> dict[str, object]:
+    """The machine as a result must name it: CPU model, CPUs (all, usable through affinity,
+    the cgroup quota), load averages, kernel and the time (UTC)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    usable = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    quota = _cgroup_cpus()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "host": platform.node(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count() or 1,
+        "cpu_usable": min(usable, quota) if quota else usable,
+        "cgroup_cpus": quota,
+        "load": [round(value, 2) for value in load] if load else None,
+        "kernel": f"{platform.system()} {platform.release()}",
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def build_of(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> dict:
+    """``describe_build()`` as the interpreter at ``path`` answers it, in ``environ`` (so its
+    bytecode setting is the one a run would see); ValueError when it cannot answer."""
+    env = dict(os.environ if environ is None else environ)
+    env.pop("PYTHON_GIL", None)
+    try:
+        out = subprocess.run(
+            [os.fspath(path), "-s", os.path.abspath(__file__), "build"],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+            check=True,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        ).stdout
+        found = json.loads(out.strip().splitlines()[-1])
+        if not isinstance(found, dict):
+            raise ValueError(found)
+        return found
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
+        raise ValueError(f"cannot ask {path} how it was built: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -74,25 +189,18 @@ class BuildInfo:
 
 def probe(path: str) -> BuildInfo:
     """Ask the interpreter at ``path`` how it was built; ValueError when it cannot answer."""
+    info = build_of(path)
     try:
-        out = subprocess.run(
-            [path, "-E", "-s", "-c", _SCRIPT],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-            check=True,
-        ).stdout
-        info = json.loads(out.strip().splitlines()[-1])
-    except (OSError, subprocess.SubprocessError, ValueError, IndexError) as exc:
-        raise ValueError(f"cannot ask {path} how it was built: {exc}") from None
-    return BuildInfo(
-        path=path,
-        version=str(info["version"]),
-        free_threaded=bool(info["free_threaded"]),
-        config_args=str(info["config_args"]),
-        shared=bool(info["shared"]),
-        prefix=str(info["prefix"]),
-    )
+        return BuildInfo(
+            path=path,
+            version=str(info["version"]),
+            free_threaded=bool(info["free_threaded"]),
+            config_args=str(info["config_args"]),
+            shared=bool(info["shared"]),
+            prefix=str(info["prefix"]),
+        )
+    except KeyError as exc:
+        raise ValueError(f"cannot ask {path} how it was built: no {exc}") from None
 
 
 def mismatch(gil: BuildInfo, free: BuildInfo) -> str | None:
@@ -124,3 +232,8 @@ def mismatch(gil: BuildInfo, free: BuildInfo) -> str | None:
 
 def _kind(build: BuildInfo) -> str:
     return "free-threaded" if build.free_threaded else "a GIL build"
+
+
+if __name__ == "__main__":  # `python builds.py build`: describe this interpreter
+    if sys.argv[1:] == ["build"]:
+        print(json.dumps(describe_build()))

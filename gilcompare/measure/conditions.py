@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gilcompare.interpreters import BuildTag, describe_build, describe_host
+from gilcompare.interpreters import BuildTag
+from gilcompare.measure.builds import describe_build, describe_host
 from gilcompare.models import free_threaded_build, gil_enabled
 from gilcompare.workloads import UNITS_VERSION
 
