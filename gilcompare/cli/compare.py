@@ -141,16 +141,17 @@ def cmd_results(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from gilcompare.asv import results as asvresults
+    from gilcompare.asv import rounds
 
     workers = positive_int("--workers", args.workers)
     if args.plot is not None:
         validate.check_target("--plot", args.plot)
     run = asvresults.pick_run(Path(args.results_dir), args.machine, args.commit)
     found = asvresults.provenance(Path(args.results_dir), run)
+    kept = rounds.load(Path(args.results_dir), run)
     if args.against is not None:
-        return _stability(
-            args, asvresults.pick_run(Path(args.results_dir), run.machine, args.against), run
-        )
+        first = asvresults.pick_run(Path(args.results_dir), run.machine, args.against)
+        return _stability(args, first, run, (rounds.load(Path(args.results_dir), first), kept))
     pythons, rows = asvresults.speedup_table(run, workers)
     if args.plot:
         from gilcompare.report.plot import across_pythons_plot
@@ -168,6 +169,16 @@ def cmd_results(args: argparse.Namespace) -> int:
                     "workers": workers,
                     "pythons": pythons,
                     "rows": rows,
+                    "intervals": {
+                        p: {
+                            f"{key[1]}/{key[2]}/{key[3]}": [r.low, r.high]
+                            for key, r in kept[p].intervals.items()
+                        }
+                        for p in kept
+                    },
+                    "gauge": {
+                        p: {name: g.readings for name, g in kept[p].gauges.items()} for p in kept
+                    },
                     "provenance": found,
                 },
                 indent=2,
@@ -180,10 +191,13 @@ def cmd_results(args: argparse.Namespace) -> int:
     )
     for line in asvresults.describe_provenance(found) if found else []:
         print(line)
+    shown, notes = rounds.annotate(rows, pythons, kept, workers)
     columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
-    print(table(rows, columns))
+    print(table(shown, columns, right=pythons))
     if any(row["model"] == "serial" for row in rows):
         print("serial: serial timed against serial in the same rounds (A/A), the noise floor")
+    for note in notes:
+        print(note)
     return 0
 
 
@@ -200,15 +214,29 @@ STABILITY_COLUMNS = [
 ]
 
 
-def _stability(args: argparse.Namespace, first: Any, second: Any) -> int:
-    """Two runs of the suite: how far each value moved between them, and what each cost."""
-    from gilcompare.asv import stability
+CHANGED_COLUMNS = [
+    ("build", "build"),
+    ("benchmark", "benchmark"),
+    ("workload", "workload"),
+    ("model", "model"),
+    ("workers", "workers"),
+    ("first", "first"),
+    ("second", "second"),
+]
+
+
+def _stability(args: argparse.Namespace, first: Any, second: Any, kept: tuple) -> int:
+    """Two runs of the suite: how far each value moved between them, what each cost, and
+    the cells whose change their intervals cannot explain."""
+    from gilcompare.asv import rounds, stability
 
     if first.commit == second.commit:
         raise UsageError("--against names the run being shown: choose another commit")
     rows = stability.compare_runs(first, second)
+    changed, compared = rounds.changed(*kept)
     if args.json:
-        print(json.dumps({"first": first.commit, "second": second.commit, "rows": rows}, indent=2))
+        out = {"first": first.commit, "second": second.commit, "rows": rows}
+        print(json.dumps({**out, "changed": changed, "compared": compared}, indent=2))
         return 0
     print(
         f"{first.commit[:8]} ({first.date:%Y-%m-%d %H:%M}) then {second.commit[:8]} "
@@ -216,6 +244,16 @@ def _stability(args: argparse.Namespace, first: Any, second: Any) -> int:
         "of every speedup (Scaling tracks) and time (time_*, timeraw_*) both runs measured"
     )
     print(table(stability.flat(rows), STABILITY_COLUMNS))
+    if not compared:
+        print("changed cells: neither run kept its rounds, so no speedup has an interval")
+        return 0
+    share = len(changed) / compared
+    print(
+        f"changed cells: {len(changed)} of {compared} speedups ({share:.1%}) whose two 95 % "
+        "intervals do not overlap"
+    )
+    if changed:
+        print(table(changed, CHANGED_COLUMNS))
     return 0
 
 

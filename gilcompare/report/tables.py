@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
-    """An aligned text table: ``columns`` are (key, header); numbers right-aligned."""
+def table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    right: Collection[str] = (),
+) -> str:
+    """An aligned text table: ``columns`` are (key, header); numbers, and the columns named in
+    ``right`` (numbers written with their interval), right-aligned."""
     cells = [[_fmt(row.get(key)) for key, _ in columns] for row in rows]
     headers = [header for _, header in columns]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
     numeric = [
-        all(isinstance(row.get(key), (int, float)) or row.get(key) is None for row in rows)
+        key in right
+        or all(isinstance(row.get(key), (int, float)) or row.get(key) is None for row in rows)
         for key, _ in columns
     ]
 
