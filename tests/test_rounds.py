@@ -124,7 +124,7 @@ def test_results_print_each_interval_and_the_gauge(
     assert main(["results", str(results)]) == 0
     out = capsys.readouterr().out
     ratio = engine.ratio(*fork)
-    assert ratio.value == 1.5
+    assert ratio.value == pytest.approx(1.5)
     spread = max(ratio.value / ratio.low, ratio.high / ratio.value) - 1
     row = next(line for line in out.splitlines() if "processes-fork" in line)
     assert row.split()[-1] == f"{ratio.value:.3f}±{spread * 100:.0f}%"
