@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from gilcompare.asv import results as asvresults
+from gilcompare.asv import rounds
 from gilcompare.cli import main as cli_main
 from gilcompare.errors import UsageError
 
@@ -56,8 +57,14 @@ def _cli(results: Path, args: list[str]) -> str:
     return f"```\n$ gilcompare results {shlex.join(args)}\n{out.getvalue().rstrip()}\n```\n"
 
 
-def _number(value: Any) -> str:
-    return "-" if value is None else f"{value:.2f}"
+def _number(value: Any, ratio: Any = None) -> str:
+    """A speedup to two places, with the larger side of its 95 % interval when it has one."""
+    if value is None:
+        return "-"
+    if ratio is None or ratio.low is None or ratio.high is None:
+        return f"{value:.2f}"
+    spread = max(value / ratio.low, ratio.high / value) - 1
+    return f"{value:.2f} ±{spread * 100:.0f}%"
 
 
 def _markdown(header: Sequence[str], rows: Sequence[Sequence[str]], left: int) -> str:
@@ -74,20 +81,32 @@ def _split(words: list[str]) -> tuple[list[str], list[str]]:
     return words[:at], words[at + 1 :]
 
 
-def _table(results: Path, commit: str) -> tuple[list[str], dict[tuple[str, str], dict]]:
+def _table(results: Path, commit: str) -> tuple[list[str], dict[tuple[str, str], dict], Any]:
+    """The run's Python columns, its rows by (workload, model), and a lookup of intervals."""
     run = asvresults.pick_run(results, None, commit)
     pythons, rows = asvresults.speedup_table(run, WORKERS)
-    return pythons, {(row["workload"], row["model"]): row for row in rows}
+    kept = rounds.load(results, run)
+
+    def interval(build: str, workload: str, model: str) -> Any:
+        return rounds.interval(kept, build, workload, model, WORKERS)
+
+    return pythons, {(row["workload"], row["model"]): row for row in rows}, interval
 
 
 def _builds(results: Path, words: list[str]) -> str:
     """Speedups at 2 workers: a row per workload, a column per build:model."""
     (commit, *workloads), columns = _split(words)
-    _, rows = _table(results, commit)
+    _, rows, interval = _table(results, commit)
     pairs = [column.split(":", 1) for column in columns]
     header = ["workload", *(f"{build} {model}" for build, model in pairs)]
     body = [
-        [f"`{workload}`", *(_number(rows.get((workload, m), {}).get(b)) for b, m in pairs)]
+        [
+            f"`{workload}`",
+            *(
+                _number(rows.get((workload, m), {}).get(b), interval(b, workload, m))
+                for b, m in pairs
+            ),
+        ]
         for workload in workloads
     ]
     capacity = rows[("machine", "capacity (2.0 = two cores)")]
@@ -98,13 +117,14 @@ def _builds(results: Path, words: list[str]) -> str:
 def _models(results: Path, words: list[str]) -> str:
     """One workload's speedups at 2 workers: a row per model, a column per Python build."""
     (commit, workload), models = _split(words)
-    pythons, rows = _table(results, commit)
+    pythons, rows, interval = _table(results, commit)
     header = ["model", "what", *pythons]
     body = []
     for entry in models:
         model, _, what = entry.partition("=")
         row = rows.get((workload, model), {})
-        body.append([f"`{model}`", what.replace("_", " "), *(_number(row.get(p)) for p in pythons)])
+        shown = [_number(row.get(p), interval(p, workload, model)) for p in pythons]
+        body.append([f"`{model}`", what.replace("_", " "), *shown])
     capacity = rows[("machine", "capacity (2.0 = two cores)")]
     body.append(["capacity", "", *(_number(capacity.get(p)) for p in pythons)])
     return _markdown(header, body, 2)
