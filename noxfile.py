@@ -162,7 +162,7 @@ def _machine_name() -> str:
 
 
 @contextlib.contextmanager
-def _provenance(session: nox.Session) -> Iterator[None]:
+def _provenance(session: nox.Session) -> Iterator[str]:
     """Write what asv's results leave out beside them: the commit measured, each build's full
     version, configure options (PGO, LTO, shared) and stdlib bytecode state, and the host (CPU
     model, usable CPUs, load before and after), as results/<machine>/provenance/<commit>.jsonl
@@ -175,7 +175,7 @@ def _provenance(session: nox.Session) -> Iterator[None]:
         if i.tag in wanted
     ]
     before = _builds.describe_host()
-    yield
+    yield commit
     run = {
         "kind": "run",
         "commit": commit,
@@ -195,10 +195,13 @@ def _provenance(session: nox.Session) -> Iterator[None]:
 def bench(session: nox.Session) -> None:
     """Run the asv suite on every configured python found, then build the html pages."""
     _setup_asv(session)
-    # the grids keep every cell's rounds and the noise gauge beside asv's one value per cell
-    rounds = {"GILCOMPARE_ROUNDS_DIR": str(RESULTS / _machine_name() / "rounds")}
-    with _provenance(session):
-        session.run("asv", "run", *session.posargs, env=rounds)
+    with _provenance(session) as commit:
+        # The grids keep every cell's rounds and the noise gauge beside asv's one value per
+        # cell, for the commit measured: main's tip, unless a range of commits was asked for.
+        ranged = any(".." in arg or "^" in arg for arg in session.posargs)
+        folder = RESULTS / _machine_name() / "rounds" / commit
+        env = {} if ranged else {"GILCOMPARE_ROUNDS_DIR": str(folder)}
+        session.run("asv", "run", *session.posargs, env=env)
     _publish(session)
 
 

@@ -46,11 +46,11 @@ def test_the_gauge_says_why_it_cannot_read(tiny: None, monkeypatch: pytest.Monke
 
 
 def test_rounds_are_kept_for_a_bench_run(tiny: None, tmp_path: Path) -> None:
-    """Under `nox -s bench` (a rounds folder and asv's commit) every cell's paired timings and
-    the gauge are written per commit, build and class; outside it nothing is written."""
+    """Under `nox -s bench` (a rounds folder named after the commit) every cell's paired
+    timings and the gauge are written per build and class; outside it nothing is written."""
     grid = grids.scaling_grid(["sleep"], ["threads", "serial"], [2], rounds=2)
     assert grids.keep_rounds(grid, "io_bound.Scaling", {}) is None
-    environ = {grids.ROUNDS_DIR: str(tmp_path), "ASV_COMMIT": "c" * 40, "PYTHON_GIL": "1"}
+    environ = {grids.ROUNDS_DIR: str(tmp_path / ("c" * 40)), "PYTHON_GIL": "1"}
     path = grids.keep_rounds(grid, "io_bound.Scaling", environ)
     assert path == tmp_path / ("c" * 40) / f"{python_tag()}+gil" / "io_bound.Scaling.jsonl"
     lines = [json.loads(line) for line in path.read_text().splitlines()]

@@ -156,24 +156,25 @@ def scaling_grid(
     return grid
 
 
-ROUNDS_DIR = "GILCOMPARE_ROUNDS_DIR"  # where `nox -s bench` keeps every round beside results/
+ROUNDS_DIR = "GILCOMPARE_ROUNDS_DIR"  # where `nox -s bench` keeps the rounds of the commit
 
 
 def keep_rounds(
     grid: Grid, benchmark_class: str, environ: dict[str, str] | None = None
 ) -> Path | None:
     """Write every cell's per-round timings and the gauge's readings, which asv's one value
-    per cell cannot hold, as ``$GILCOMPARE_ROUNDS_DIR/<commit>/<build>/<class>.jsonl``: the
-    intervals and the noisy-host flag are computed from them. Nothing is written outside a
-    ``nox -s bench`` run (no directory or no commit from asv)."""
+    per cell cannot hold, as ``$GILCOMPARE_ROUNDS_DIR/<build>/<class>.jsonl``: the intervals
+    and the noisy-host flag are computed from them. ``nox -s bench`` names the folder after
+    the commit it measures (asv's own ASV_COMMIT goes stale in the second environment of a
+    PYTHON_GIL pair, which shares the first one's install); nothing is written without it."""
     from gilcompare.measure.conditions import python_tag
 
     environ = dict(os.environ) if environ is None else environ
-    folder, commit = environ.get(ROUNDS_DIR), environ.get("ASV_COMMIT")
-    if not folder or not commit:
+    folder = environ.get(ROUNDS_DIR)
+    if not folder:
         return None
     build = python_tag() + ("+gil" if environ.get("PYTHON_GIL") == "1" else "")
-    path = Path(folder) / commit / build / f"{benchmark_class}.jsonl"
+    path = Path(folder) / build / f"{benchmark_class}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     gauge = {"kind": "gauge", "processes": Gauge.processes, "readings": grid.gauge}
     if grid.gauge_reason:
