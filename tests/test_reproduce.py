@@ -23,6 +23,7 @@ def test_claims_name_source_number_and_shape() -> None:
         "beazley",
         "ft-cost-3.13t",
         "ft-cost-3.14t",
+        "ft-cost-3.15t",
         "ftscaling",
         "shaw-start",
     ]

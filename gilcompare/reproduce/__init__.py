@@ -74,6 +74,15 @@ CLAIMS: dict[str, Claim] = {
             cost_claim("3.14", "3.14t", upper=0.15),
         ),
         Claim(
+            "ft-cost-3.15t",
+            "the free-threaded build is on par with the default build in single-threaded code",
+            "Yhg1s/thread-benchmarking, CPython 3.15.0rc1 (gcc 15, pyperformance)",
+            "1.013× faster (−1.3%)",
+            "3.15t within ±5% of 3.15 in one thread",
+            ("3.15", "3.15t"),
+            cost_claim("3.15", "3.15t", lower=-0.05, upper=0.05),
+        ),
+        Claim(
             "ftscaling",
             "shared-object patterns scale near N× with threads on free-threaded builds",
             "CPython Tools/ftscalingbench",

@@ -43,7 +43,17 @@ def _cost(ctx: Context, gil: BuildInfo, free: BuildInfo) -> tuple[engine.Ratio, 
     cand = Build(free_tag, Interpreter(free.version, True, free.path))
     units = scaled_units(ctx, 50)
     cells = [
-        Cell(w, "serial", 1, "strong", "warm", CLAIM_PROFILE, units, 4, 1)
+        Cell(
+            workload=w,
+            model="serial",
+            workers=1,
+            scaling="strong",
+            mode="warm",
+            profile=CLAIM_PROFILE,
+            size=units,
+            tasks=4,
+            repeat=1,
+        )
         for w in CLAIM_COST_WORKLOADS
     ]
     rows = compare(builds=[ref, cand], cells=cells, rounds=CLAIM_COST_REPEAT, timeout=ctx.timeout)
