@@ -318,3 +318,41 @@ def test_free_threaded_build_and_its_gil_twin_are_builds(tmp_path: Path) -> None
     assert problems == [] and list(builds)[-2:] == ["3.14t", "3.14t+gil"]
     assert builds["3.14t+gil"]["env_vars"] == {"PYTHON_GIL": "1"}
     assert builds["3.14t"]["env_vars"] == {}
+
+
+def test_intervals_gauge_and_a_mixed_page(tmp_path: Path) -> None:
+    """Cells get the 95 % interval of their kept rounds and a build its gauge (flagged when
+    noisy); a page whose builds come from different commits or hosts says so."""
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS, results)
+    files = (results / "vm").glob("*py3.12-*.json")
+    source = max(files, key=lambda p: json.loads(p.read_text(encoding="utf-8"))["date"])
+    data = json.loads(source.read_text(encoding="utf-8"))
+    folder = results / "vm" / "rounds" / data["commit_hash"] / "3.12"
+    folder.mkdir(parents=True)
+    cell = {"kind": "cell", "workload": "count", "model": "processes-fork", "workers": 2}
+    cell.update(status="ok", serial_times=[0.2] * 3, times=[0.1, 0.11, 0.105])
+    gauge = {"kind": "gauge", "processes": 2, "readings": [1.2, 1.3, 1.25]}
+    (folder / "cpu.Scaling.jsonl").write_text(f"{json.dumps(gauge)}\n{json.dumps(cell)}\n")
+    machines, problems = dashboard.collect(results)
+    build = machines["vm"]["builds"]["3.12"]
+    (shown,) = [
+        c
+        for c in build["scaling"]
+        if (c["bench"], c["workload"], c["model"], c["workers"])
+        == ("cpu.Scaling.track_speedup", "count", "processes-fork", 2)
+    ]
+    from gilcompare.measure import engine
+
+    expected = engine.ratio(cell["serial_times"], cell["times"])
+    assert (shown["low"], shown["high"]) == (
+        pytest.approx(expected.low, abs=1e-6),
+        pytest.approx(expected.high, abs=1e-6),
+    )
+    assert build["gauge"] == 1.25 and build["noisy"] == ["cpu.Scaling"]
+    assert not any("mixes" in p for p in problems)
+    # one build from another run: the page says which builds came from which commit
+    data["commit_hash"] = "f" * 40
+    source.write_text(json.dumps(data), encoding="utf-8")
+    _, problems = dashboard.collect(results)
+    assert any("this page mixes commits" in p and "ffffffff: 3.12" in p for p in problems)

@@ -17,11 +17,13 @@ import argparse
 import datetime as dt
 import json
 import math
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
 
 from gilcompare.asv import results as asvresults
+from gilcompare.asv import rounds
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
 
@@ -48,8 +50,15 @@ def _value(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else round(value, 6)
 
 
-def _build_entry(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -> dict[str, Any]:
-    """One results file as the page's data: scaling cells, capacity, probes."""
+def _build_entry(
+    path: Path,
+    data: dict[str, Any],
+    benchmarks: dict[str, Any],
+    kept: rounds.BuildRounds | None = None,
+    host: str | None = None,
+) -> dict[str, Any]:
+    """One results file as the page's data: scaling cells (with their 95 % intervals where
+    the run kept its rounds), capacity, the noise gauge, probes, and the host it ran on."""
     scaling: dict[tuple[str, str, str, int], dict[str, Any]] = {}
     probes: dict[str, Any] = {}
     for name in sorted(data["results"]):
@@ -70,6 +79,9 @@ def _build_entry(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -
                     },
                 )
                 cell[field] = _value(value)
+                ratio = kept.intervals.get((bench.rsplit(".", 1)[0], *key[1:])) if kept else None
+                if ratio is not None and ratio.low is not None:
+                    cell["low"], cell["high"] = _value(ratio.low), _value(ratio.high)
         elif name.startswith(PROBES):
             width = len(next(iter(cells), ()))
             probes[name] = {
@@ -89,9 +101,55 @@ def _build_entry(path: Path, data: dict[str, Any], benchmarks: dict[str, Any]) -
         "cpus": int(str((data.get("params") or {}).get("num_cpu", "0")) or 0) or None,
         "capacity": _value(capacity),
         "capacity_bench": asvresults.CAPACITY,
+        "gauge": _gauge(kept),
+        "noisy": kept.noisy_classes if kept else [],
+        "host": host,
         "scaling": [c for c in scaling.values() if c.get("speedup") is not None],
         "probes": probes,
     }
+
+
+def _gauge(kept: rounds.BuildRounds | None) -> float | None:
+    """The median of every reading of the build's noise gauge in its run."""
+    readings = [r for g in (kept.gauges.values() if kept else []) for r in g.readings]
+    return _value(statistics.median(readings)) if readings else None
+
+
+def _run_extras(
+    results_dir: Path, machine: str, commit: str, problems: list[str]
+) -> tuple[dict[str, rounds.BuildRounds], str | None]:
+    """What ``nox -s bench`` kept beside one run: its rounds and the host's CPU model."""
+    run = asvresults.Run(machine, commit, dt.datetime.now(dt.timezone.utc))
+    try:
+        kept = rounds.load(results_dir, run)
+    except UsageError as exc:
+        problems.append(str(exc))
+        kept = {}
+    try:
+        found = asvresults.provenance(results_dir, run)
+    except UsageError as exc:
+        problems.append(str(exc))
+        found = None
+    host = found["run"]["host_before"].get("cpu_model") if found else None
+    return kept, host if isinstance(host, str) else None
+
+
+def _mixed(machine: str, builds: dict[str, Any]) -> list[str]:
+    """Warnings for a page whose builds come from different runs or different hosts."""
+    out = []
+    for key, what in (("commit", "commits"), ("host", "hosts")):
+        seen: dict[str, list[str]] = {}
+        for label, entry in builds.items():
+            if entry.get(key):
+                seen.setdefault(str(entry[key])[:8] if key == "commit" else entry[key], []).append(
+                    label
+                )
+        if len(seen) > 1:
+            listed = "; ".join(f"{value}: {', '.join(labels)}" for value, labels in seen.items())
+            out.append(
+                f"machine {machine}: this page mixes {what}, so compare builds with care ({listed})"
+            )
+    return out
 
 
 def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
@@ -128,16 +186,22 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
             if label not in latest or stamp >= latest[label][0]:
                 latest[label] = (stamp, path, parsed)
         builds = {}
+        extras: dict[str, tuple[dict[str, rounds.BuildRounds], str | None]] = {}
         for label in sorted(latest, key=_build_order):
             _, path, parsed = latest[label]
+            commit = str(parsed["commit_hash"])
+            if commit not in extras:
+                extras[commit] = _run_extras(results_dir, machine, commit, problems)
+            kept, host = extras[commit]
             try:
                 builds[label] = _build_entry(
-                    path.relative_to(results_dir.parent), parsed, benchmarks
+                    path.relative_to(results_dir.parent), parsed, benchmarks, kept.get(label), host
                 )
             except (KeyError, TypeError, ValueError, SyntaxError) as exc:
                 problems.append(f"{path}: not an asv results file this page can read ({exc})")
         if builds:
             data[machine] = {"builds": builds}
+            problems.extend(_mixed(machine, builds))
         else:
             problems.append(f"{results_dir / machine}: no readable results files")
     return data, problems
