@@ -96,6 +96,7 @@ SPOT_WORKERS_COUNT = 2  # the one worker count of non-headline workloads: the ma
 # the other cells (gilcompare.asv.grids says why); a family's Scaling may ask for more or fewer
 DEFAULT_ROUNDS = 5
 CAPACITY_UNITS = 100  # count units per process when measuring the machine's parallel capacity
+GAUGE_MIN_UNITS = 20  # a cell's task list must be this long (~20 ms) for `run` to read the gauge
 CAPACITY_PAIRS = 9  # one-worker and two-worker runs alternated: a median of nine ratios
 
 

@@ -64,3 +64,47 @@ def test_cell_validation(field: str, value: int) -> None:
     kwargs = {"workload": "count", "model": "serial", "workers": 1, field: value}
     with pytest.raises(ValueError, match="at least 1"):
         Cell(**kwargs).validate()
+
+
+def test_a_parallel_cell_reads_the_noise_gauge_every_round() -> None:
+    """A paired cell with two workers carries one gauge reading per round and a noisy-host
+    verdict; a one-worker cell needs one core, and a task list too short to time says
+    nothing: neither reads it."""
+    two = measure(Cell("count", "threads", 2, profile="tiny", size=10, tasks=4, repeat=3))
+    assert two.status == "ok" and len(two.gauge) == 3
+    assert all(reading > 0 for reading in two.gauge)
+    assert two.noisy_host is (sorted(two.gauge)[1] < 1.6)
+    one = measure(Cell("count", "threads", 1, profile="tiny", size=10, tasks=4, repeat=3))
+    assert one.gauge == [] and one.noisy_host is None
+    short = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    assert short.gauge == [] and short.noisy_host is None
+
+
+@pytest.mark.parametrize(
+    ("readings", "processes", "verdict"),
+    [
+        ([1.9, 1.95, 1.2], 2, False),
+        ([1.5, 1.2, 1.9], 2, True),
+        ([3.3, 3.1, 3.0], 4, True),
+        ([], 2, None),
+    ],
+)
+def test_noisy_means_below_80_percent_of_the_cores(
+    readings: list[float], processes: int, verdict: bool | None
+) -> None:
+    """The median reading against 80 % of the gauge's processes decides; none, no verdict."""
+    from gilcompare.measure.gauge import noisy
+
+    assert noisy(readings, processes) is verdict
+
+
+def test_run_names_the_cells_a_noisy_host_spoiled() -> None:
+    """`run` ends with a note naming each cell whose gauge read low, with its median."""
+    from gilcompare.cli.run import noisy_host
+
+    cell = {"workload": "count", "workers": 2, "scaling": "strong", "mode": "warm", "status": "ok"}
+    quiet = Result(model="threads", gauge=[1.9], noisy_host=False, **cell)
+    busy = Result(model="processes-fork", gauge=[1.1, 1.3, 1.2], noisy_host=True, **cell)
+    assert noisy_host([quiet]) is None
+    note = noisy_host([quiet, busy])
+    assert note is not None and note.endswith(": count/processes-fork/2 (1.20)")

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from gilcompare.asv.machine import Gauge
 from gilcompare.asv.pools import serial_results, services_of, verify
 from gilcompare.asv.suite import CONTROL, scaling_rounds
 from gilcompare.measure import engine
 from gilcompare.measure.cells import ideal_speedup, plan
+from gilcompare.measure.gauge import Gauge
 from gilcompare.measure.services import local_peers
 from gilcompare.models import get_model
 from gilcompare.settings import ASV_PROFILE, ASV_SCALING, DEFAULT_ROUNDS
@@ -48,6 +48,7 @@ class Grid:
 
     cells: dict[str, GridResult] = field(default_factory=dict)
     gauge: list[float] = field(default_factory=list)  # the noise gauge, one per round
+    gauge_processes: int = 2  # the busy processes each reading set against one
     gauge_reason: str = ""  # why there is no gauge reading
 
     def add(self, cell: GridResult) -> None:
@@ -151,6 +152,7 @@ def scaling_grid(
                 except Exception as exc:
                     cell.status, cell.reason = "failed", f"{type(exc).__name__}: {exc}"
     grid.gauge, grid.gauge_reason = gauge.readings, gauge.reason
+    grid.gauge_processes = gauge.processes
     for cell in grid.cells.values():
         _speedup(cell)
     return grid
@@ -176,7 +178,7 @@ def keep_rounds(
     build = python_tag() + ("+gil" if environ.get("PYTHON_GIL") == "1" else "")
     path = Path(folder) / build / f"{benchmark_class}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    gauge = {"kind": "gauge", "processes": Gauge.processes, "readings": grid.gauge}
+    gauge = {"kind": "gauge", "processes": grid.gauge_processes, "readings": grid.gauge}
     if grid.gauge_reason:
         gauge["reason"] = grid.gauge_reason
     lines = [gauge, *({"kind": "cell", **asdict(cell)} for cell in grid.cells.values())]

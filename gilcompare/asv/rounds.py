@@ -29,8 +29,8 @@ from typing import Any
 from gilcompare.asv.results import Run
 from gilcompare.errors import UsageError
 from gilcompare.measure import engine
+from gilcompare.measure.gauge import NOISY_SHARE, noisy
 
-NOISY_SHARE = 0.8  # a gauge below 80 % of the CPUs it ran on flags the host as noisy
 Key = tuple[str, str, str, int]  # (class, workload, model, workers)
 
 
@@ -48,7 +48,7 @@ class Gauge:
     @property
     def noisy(self) -> bool:
         """Whether the host lent less than NOISY_SHARE of the gauge's processes' CPUs."""
-        return self.median is not None and self.median < NOISY_SHARE * self.processes
+        return bool(noisy(self.readings, self.processes))
 
 
 @dataclass

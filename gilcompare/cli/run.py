@@ -116,6 +116,24 @@ def emit_results(results: Sequence[Result], as_json: bool) -> None:
         print(table(result_rows(results), RUN_COLUMNS))
 
 
+def noisy_host(results: Sequence[Result]) -> str | None:
+    """The cells whose noise gauge says the host lent fewer cores than they needed."""
+    import statistics
+
+    from gilcompare.measure.gauge import NOISY_SHARE
+
+    noisy = [r for r in results if r.noisy_host]
+    if not noisy:
+        return None
+    named = ", ".join(
+        f"{r.workload}/{r.model}/{r.workers} ({statistics.median(r.gauge):.2f})" for r in noisy
+    )
+    return (
+        f"noisy host: the gauge read below {NOISY_SHARE:.0%} of the cores these cells needed "
+        f"while they ran, so their speedups understate the model: {named}"
+    )
+
+
 def _exit_status(results: Sequence[Result]) -> int:
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in results) else 0
 
@@ -148,6 +166,8 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
     progress.close()
     emit(results, args.json)
     if note := gil_reenabled(results):
+        print(f"{PROG}: note: {note}", file=sys.stderr)
+    if note := noisy_host(results):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     status = _exit_status(results)
     if saver is not None and saver.failed:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import statistics
@@ -24,9 +25,16 @@ from typing import Any
 
 from gilcompare.measure import engine
 from gilcompare.measure.conditions import environment, usable_cpus
+from gilcompare.measure.gauge import Gauge
 from gilcompare.measure.services import local_peers
 from gilcompare.models import get_model
-from gilcompare.settings import DEFAULT_PROFILE, SCALINGS, get_profile
+from gilcompare.settings import (
+    CAPACITY_UNITS,
+    DEFAULT_PROFILE,
+    GAUGE_MIN_UNITS,
+    SCALINGS,
+    get_profile,
+)
 from gilcompare.workloads import Workload, get_workload
 
 MODES = ("warm", "cold")
@@ -141,6 +149,8 @@ class Result:
     speedup_low: float | None = None  # its 95 % interval (gilcompare.measure.engine.INTERVAL)
     speedup_high: float | None = None
     interval: str = ""  # how the interval was computed
+    gauge: list[float] = field(default_factory=list)  # the noise gauge, read every round
+    noisy_host: bool | None = None  # the gauge's median below 80 % of its processes
     efficiency: float | None = None
     ideal: int | None = None
     gil: str = ""  # holds | releases | waits: what the workload does to the GIL
@@ -233,8 +243,19 @@ def measure(cell: Cell) -> Result:
     sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
     digests: set[str] = set()
     needed = {workload.service} if workload.service else set()
-    with local_peers(needed):
-        paired = cell.paired and (cell.model != "serial" or cell.control)
+    paired = cell.paired and (cell.model != "serial" or cell.control)
+    # the noise gauge, for a paired cell that needs more than one core: its fork pool starts
+    # before the local peers' threads, and it reads once per round beside the cell's pair
+    # (not for task lists too short to time: a reading of a few milliseconds says nothing)
+    lent = min(cell.workers, usable_cpus())
+    gauged = paired and lent > 1 and sum(sizes) >= GAUGE_MIN_UNITS
+    gauge = (
+        Gauge(lent, max(GAUGE_MIN_UNITS // 2, min(CAPACITY_UNITS, max(sizes)))) if gauged else None
+    )
+    with contextlib.ExitStack() as stack:
+        if gauge is not None:
+            stack.enter_context(gauge.running())
+        stack.enter_context(local_peers(needed))
         serial = get_model("serial").start(1)
         serial_digests: set[str] = set()
 
@@ -259,6 +280,8 @@ def measure(cell: Cell) -> Result:
             else:
                 serial_pass()
                 timed()
+            if gauge is not None:
+                gauge.read(round_)
 
         if cell.mode == "warm":
             with model.start(cell.workers) as runner:
@@ -278,6 +301,8 @@ def measure(cell: Cell) -> Result:
                 one_round(round_, cold_pass)
             with model.start(cell.workers) as runner:  # untimed: what the workers see
                 infos = runner.warm(None)
+    if gauge is not None:
+        result.gauge, result.noisy_host = gauge.readings, gauge.noisy
     result.seconds = statistics.median(result.times)
     result.spread = (max(result.times) - min(result.times)) / result.seconds
     result.checksum = ",".join(sorted(digests))

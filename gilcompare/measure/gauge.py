@@ -1,0 +1,82 @@
+"""The noise gauge: how many cores the host lent while a measurement's rounds ran.
+
+A serial-against-serial control (A/A) runs one process at a time, so it cannot see a host
+that takes the second core away, which is what moves a parallel speedup. The gauge can: in
+every round, N busy fork workers and one take turns on the same warm pool (N copies of the
+serial work against one), and each reading is how many times more work the N finished
+than the one, N when the host lent N idle cores. One reading is one pair and noisy alone;
+the median over a measurement's rounds is what flags it: below ``NOISY_SHARE`` of N, the
+measurement ran on a noisy host.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from gilcompare.measure import engine
+from gilcompare.models import get_model
+from gilcompare.settings import CAPACITY_UNITS
+from gilcompare.workloads import get_workload
+
+NOISY_SHARE = 0.8  # a gauge below 80 % of its processes' cores flags the host as noisy
+
+
+def noisy(readings: Sequence[float], processes: int) -> bool | None:
+    """Whether readings say the host lent less than NOISY_SHARE of ``processes`` cores
+    (None without a reading)."""
+    if not readings:
+        return None
+    return statistics.median(readings) < NOISY_SHARE * processes
+
+
+class Gauge:
+    """A warm fork pool of ``processes`` workers that reads the gauge once per round."""
+
+    def __init__(self, processes: int = 2, units: int = CAPACITY_UNITS) -> None:
+        self.processes = processes
+        self.units = units
+        self.readings: list[float] = []
+        self.reason = ""
+        self._pool: Any = None
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Gauge]:
+        """Start the gauge's warm fork pool (before anything starts a thread), close it
+        after; where fork is missing the gauge reads nothing and says why."""
+        w = get_workload("count")
+        reason = get_model("processes-fork").cannot_run(w)
+        if reason is not None:
+            self.reason = reason
+            yield self
+            return
+        with get_model("processes-fork").start(self.processes) as pool:
+            pool.warm(w)
+            self._pool = pool
+            try:
+                yield self
+            finally:
+                self._pool = None
+
+    def read(self, round_: int) -> None:
+        """One pair, the order alternating with the round as every cell's pair does."""
+        if self._pool is None:
+            return
+        fn = get_workload("count").fn
+        one: list[float] = []
+        many: list[float] = []
+        turns = [(many, [self.units] * self.processes), (one, [self.units])]
+        for times, sizes in turns if engine.candidate_first(round_) else turns[::-1]:
+            t0 = time.perf_counter()
+            self._pool.run(fn, sizes)
+            times.append(time.perf_counter() - t0)
+        reading = engine.speedup([self.processes * t for t in one], many)
+        if reading is not None:
+            self.readings.append(round(reading, 4))
+
+    @property
+    def noisy(self) -> bool | None:
+        return noisy(self.readings, self.processes)
