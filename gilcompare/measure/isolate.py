@@ -28,6 +28,7 @@ import contextlib
 import importlib
 import json
 import os
+import secrets
 import select
 import shutil
 import signal
@@ -85,7 +86,9 @@ def call(
     tmp = ""
     watch = lifeline = -1
     try:
-        tmp = tempfile.mkdtemp(prefix=TMP_PREFIX, dir=_short_tempdir())
+        # named before it is made, so an interrupt between the two still finds it to remove
+        tmp = os.path.join(_short_tempdir(), TMP_PREFIX + secrets.token_hex(6))
+        os.mkdir(tmp, 0o700)
         # the child watches the read end; the parent holds the only write end until it returns
         watch, lifeline = (_above_standard(fd) for fd in os.pipe())
         spec_path = os.path.join(tmp, "call.json")
@@ -188,7 +191,7 @@ def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
         if fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(fd)
-    for _ in range(50):
+    for _ in range(150):  # up to 3 s: a loaded host is slow to reap a killed tree
         try:
             if not tmp or not os.path.lexists(tmp):
                 break
