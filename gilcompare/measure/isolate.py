@@ -87,7 +87,8 @@ def call(
     watch = lifeline = -1
     try:
         # named before it is made, so an interrupt between the two still finds it to remove
-        tmp = os.path.join(_short_tempdir(), TMP_PREFIX + secrets.token_hex(6))
+        where = _short_tempdir() or tempfile.gettempdir()
+        tmp = os.path.join(where, TMP_PREFIX + secrets.token_hex(6))
         os.mkdir(tmp, 0o700)
         # the child watches the read end; the parent holds the only write end until it returns
         watch, lifeline = (_above_standard(fd) for fd in os.pipe())
