@@ -278,6 +278,10 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
     assert count("return document.querySelectorAll('#curves .panel svg .model-line').length") >= 8
     assert count("return document.querySelectorAll('#curves .ideal').length") >= 3
     assert count("return document.querySelectorAll('#curves .capacity').length") >= 3
+    # the committed run kept its rounds: intervals on the curves and in the matrix, the gauge
+    assert count("return document.querySelectorAll('#curves .interval').length") >= 8
+    assert count("return document.querySelectorAll('#matrix .interval').length") >= 8
+    assert count("return document.querySelectorAll('#gauge-row').length") == 1
     assert count("return document.querySelectorAll('#versions-chart rect').length") >= 5
     assert count("return document.querySelectorAll('#probes .panel').length") >= 5
     assert count("return document.querySelectorAll('#controls-table a').length") >= 2
@@ -303,21 +307,22 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
 
 
 def test_free_threaded_build_and_its_gil_twin_are_builds(tmp_path: Path) -> None:
-    """Results from 3.14t and from 3.14t under PYTHON_GIL=1 become two builds, in order."""
+    """Results from a free-threaded build and from it under PYTHON_GIL=1 become two builds, in
+    order (a build newer than any installed, so it sorts last)."""
     results = tmp_path / "results"
     shutil.copytree(RESULTS, results)
-    source = sorted((results / "vm").glob("*py3.13-*.json"))[-1]
+    source = sorted((results / "vm").glob("f0586bc3-*py3.13-*.json"))[-1]
     for gil in ("", "1"):
         data = json.loads(source.read_text(encoding="utf-8"))
-        data["python"], data["env_vars"] = "3.14t", {"PYTHON_GIL": gil}
-        (results / "vm" / f"ft{gil}-virtualenv-py3.14t-PYTHON_GIL{gil}.json").write_text(
+        data["python"], data["env_vars"] = "3.99t", {"PYTHON_GIL": gil}
+        (results / "vm" / f"ft{gil}-virtualenv-py3.99t-PYTHON_GIL{gil}.json").write_text(
             json.dumps(data), encoding="utf-8"
         )
-    page, problems = dashboard.build(tmp_path / "html", results, build="3.14t+gil")
+    page, problems = dashboard.build(tmp_path / "html", results, build="3.99t+gil")
     builds = _embedded(page)["machines"]["vm"]["builds"]
-    assert problems == [] and list(builds)[-2:] == ["3.14t", "3.14t+gil"]
-    assert builds["3.14t+gil"]["env_vars"] == {"PYTHON_GIL": "1"}
-    assert builds["3.14t"]["env_vars"] == {}
+    assert problems == [] and list(builds)[-2:] == ["3.99t", "3.99t+gil"]
+    assert builds["3.99t+gil"]["env_vars"] == {"PYTHON_GIL": "1"}
+    assert builds["3.99t"]["env_vars"] == {}
 
 
 def test_intervals_gauge_and_a_mixed_page(tmp_path: Path) -> None:
@@ -329,6 +334,7 @@ def test_intervals_gauge_and_a_mixed_page(tmp_path: Path) -> None:
     source = max(files, key=lambda p: json.loads(p.read_text(encoding="utf-8"))["date"])
     data = json.loads(source.read_text(encoding="utf-8"))
     folder = results / "vm" / "rounds" / data["commit_hash"] / "3.12"
+    shutil.rmtree(folder, ignore_errors=True)  # this build's rounds are the ones written here
     folder.mkdir(parents=True)
     cell = {"kind": "cell", "workload": "count", "model": "processes-fork", "workers": 2}
     cell.update(status="ok", serial_times=[0.2] * 3, times=[0.1, 0.11, 0.105])
