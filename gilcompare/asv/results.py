@@ -87,6 +87,19 @@ def pick_run(results_dir: Path, machine: str | None = None, commit: str | None =
     return match[0]
 
 
+JSON_LINES = "expected the JSON lines `nox -s bench` writes"
+
+
+def read_json_lines(path: Path) -> list[Any]:
+    """The entries of a JSON-lines file ``nox -s bench`` keeps beside asv's results; one that
+    cannot be read is a UsageError naming it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"{path}: cannot read it ({type(exc).__name__}): {JSON_LINES}") from None
+
+
 def provenance(results_dir: Path, run: Run) -> dict[str, Any] | None:
     """What ``nox -s bench`` recorded beside the run (results/<machine>/provenance/<commit>.jsonl):
     ``{"run": {...}, "builds": {tag: {...}}}``, or None for a run without it. A file that is
@@ -95,13 +108,8 @@ def provenance(results_dir: Path, run: Run) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     found: dict[str, Any] = {"run": None, "builds": {}}
-    expected = "expected the JSON lines `nox -s bench` writes"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        entries = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read it ({type(exc).__name__}): {expected}") from None
-    for entry in entries:
+    expected = JSON_LINES
+    for entry in read_json_lines(path):
         kind = entry.get("kind") if isinstance(entry, dict) else None
         if kind == "run" and isinstance(entry.get("host_before"), dict):
             found["run"] = entry

@@ -20,13 +20,12 @@ gauge, and saying so is all that can be done.
 
 from __future__ import annotations
 
-import json
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gilcompare.asv.results import Run
+from gilcompare.asv.results import JSON_LINES, Run, read_json_lines
 from gilcompare.errors import UsageError
 from gilcompare.measure import engine
 from gilcompare.measure.gauge import NOISY_SHARE, noisy
@@ -71,15 +70,10 @@ def folder(results_dir: Path, run: Run) -> Path:
 
 
 def _read(path: Path) -> list[dict[str, Any]]:
-    expected = "expected the JSON lines `nox -s bench` writes"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        entries = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UsageError(f"{path}: cannot read it ({type(exc).__name__}): {expected}") from None
+    entries = read_json_lines(path)
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("kind") not in ("gauge", "cell"):
-            raise UsageError(f"{path}: an entry that is neither a gauge nor a cell: {expected}")
+            raise UsageError(f"{path}: an entry that is neither a gauge nor a cell: {JSON_LINES}")
     return entries
 
 
