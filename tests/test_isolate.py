@@ -150,6 +150,61 @@ def test_child_ends_when_its_parent_closes_the_pipe(tmp_path: Path) -> None:
     assert not run.exists()
 
 
+# The main thread forks without pause (as a pool starting its workers does) while the
+# lifeline abandons the call: every fork copies whatever pipe the lifeline holds open then.
+_FORKING_CHILD = """
+import os, sys, threading, time
+from gilcompare.measure import isolate
+os.environ["TMPDIR"] = sys.argv[1]
+threading.Thread(target=lambda: (time.sleep(0.3), isolate._abandon()), daemon=True).start()
+while True:
+    if os.fork() == 0:
+        time.sleep(60)
+        os._exit(0)
+    time.sleep(0.0005)
+"""
+
+
+def test_abandon_is_not_held_up_by_a_fork_in_another_thread(tmp_path: Path) -> None:
+    """The lifeline kills the group and the folder goes while the main thread keeps forking
+    (a reaper started by subprocess would wait for ever on a pipe the forks inherited)."""
+    run = tmp_path / "gilcompare-run-forking"
+    run.mkdir()
+    child = subprocess.Popen(
+        [sys.executable, "-c", _FORKING_CHILD, str(run)],
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        status = child.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        pytest.fail("the abandoned child was still alive after 5 s")
+    assert status == -signal.SIGKILL
+    end = time.monotonic() + 5
+    while (run.exists() or _group_alive(child.pid)) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not run.exists()
+    assert not _group_alive(child.pid), "a forked process of the abandoned group lives on"
+
+
+def _group_alive(group: int) -> bool:
+    """Whether any process of ``group`` is alive (zombies waiting for init do not count)."""
+    return any(
+        p.info["status"] != psutil.STATUS_ZOMBIE
+        for p in psutil.process_iter(["status"])
+        if _pgid(p.pid) == group
+    )
+
+
+def _pgid(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
 def test_nohup_survives_a_hang_up(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Started with SIGHUP ignored (nohup): a hang-up sent to the run, its measuring child and
     the pool's workers mid-measurement ends nothing; every measurement is kept, exit 0."""

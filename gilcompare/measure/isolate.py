@@ -300,20 +300,25 @@ shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _abandon() -> None:
-    """Parent gone or own deadline passed: remove the temp folder, kill the whole group."""
+    """Parent gone or own deadline passed: remove the temp folder, kill the whole group.
+
+    The reaper is started with ``posix_spawn``, not ``subprocess``: Popen waits on a pipe
+    until the new program runs, and a pool worker forked by the main thread at that moment
+    would inherit the pipe's write end and keep that wait, and this child, alive for ever."""
     group = os.getpgid(0)
     tmp = os.environ.get("TMPDIR", "")
-    if os.path.basename(tmp).startswith(TMP_PREFIX):
-        with contextlib.suppress(OSError):
-            subprocess.Popen(
-                [sys.executable, "-S", "-c", _REAPER, str(group), tmp],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-                cwd="/",
-            )
-    os.killpg(group, signal.SIGKILL)  # every worker, and this child too
+    try:
+        if os.path.basename(tmp).startswith(TMP_PREFIX):
+            argv = [sys.executable, "-S", "-c", _REAPER, str(group), tmp]
+            try:
+                os.posix_spawn(sys.executable, argv, os.environ, setsid=True)
+            except NotImplementedError:  # no POSIX_SPAWN_SETSID here
+                with contextlib.suppress(OSError):
+                    subprocess.Popen(argv, stdin=subprocess.DEVNULL, start_new_session=True)
+            except OSError:
+                pass
+    finally:
+        os.killpg(group, signal.SIGKILL)  # every worker, and this child too
 
 
 def _watch_parent(fd: int, deadline: float) -> None:
