@@ -171,3 +171,42 @@ def test_a_block_naming_no_run_is_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err
     assert copy.read_text(encoding="utf-8") == text
+
+
+def test_quoted_numbers_are_what_the_results_give() -> None:
+    """Every number the prose ties to a cell (``<!-- = BUILDS WORKLOADS MODELS -->``) is that
+    cell's speedup in the run the README names; the free-threading section quotes a dozen."""
+    text = README.read_text(encoding="utf-8")
+    assert len(readme.QUOTE.findall(text)) >= 20
+    assert readme.check_quotes(text, RESULTS) == []
+
+
+@pytest.mark.parametrize(
+    "quote,says",
+    [
+        ("1.50×<!-- = 3.15t count threads -->", "says 1.50, the results 1.98"),
+        ("0.90–1.00×<!-- = 3.14,3.15 count threads -->", "says 0.90–1.00, the results 0.98–1.00"),
+        ("1.98 ±9%<!-- = 3.15t count threads -->", "says 1.98 ±9%, the results 1.98 ±3%"),
+        ("1.98<!-- = 3.15t count nosuchmodel -->", "no speedup for 3.15t count nosuchmodel"),
+        ("1.98<!-- = 3.15t count -->", "expected BUILDS WORKLOADS MODELS"),
+    ],
+)
+def test_a_wrong_quoted_number_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], quote: str, says: str
+) -> None:
+    """A quoted number the results contradict makes --check (and a rewrite) exit 1 and names
+    it; the prose is never rewritten."""
+    copy = tmp_path / "README.md"
+    text = f"<!-- numbers: f0586bc3 -->\nthreads scale ({quote} on 3.15t)\n"
+    copy.write_text(text, encoding="utf-8")
+    assert readme.main([str(copy), "--results", str(RESULTS), "--check"]) == 1
+    assert says in capsys.readouterr().err
+    assert readme.main([str(copy), "--results", str(RESULTS)]) == 1
+    assert copy.read_text(encoding="utf-8") == text
+
+
+def test_quoted_numbers_need_their_run_named(tmp_path: Path, capsys) -> None:
+    copy = tmp_path / "README.md"
+    copy.write_text("count 1.98×<!-- = 3.15t count threads -->\n", encoding="utf-8")
+    assert readme.main([str(copy), "--results", str(RESULTS), "--check"]) == 1
+    assert "no `<!-- numbers: COMMIT -->`" in capsys.readouterr().err
