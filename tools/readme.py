@@ -18,7 +18,8 @@ A number quoted in the prose is tied to the results by a comment right after it:
 
     count 1.98×<!-- = 3.15t count threads -->, against 0.98–1.00×<!-- = 3.14,3.15 count threads -->
 
-which names the builds, workloads and models (comma-separated) whose speedups at 2 workers it
+(not inside code: an example in backticks is not checked), which names the builds, workloads
+and models (comma-separated) whose speedups at 2 workers it
 quotes, from the run named once in the README by ``<!-- numbers: COMMIT -->``. One number is
 that speedup; a range ``low–high`` is the smallest and largest of them; ``±N%`` after a number
 is the larger side of its 95 % interval. These are checked, never rewritten: the sentence around
@@ -56,7 +57,7 @@ BLOCK = re.compile(
 )
 WORKERS = 2
 QUOTE = re.compile(
-    r"(?P<low>\d+\.\d+)(?:–(?P<high>\d+\.\d+))?(?: ±(?P<spread>\d+)%)?×?"
+    r"(?<![`\d.])(?P<low>\d+\.\d+)(?:–(?P<high>\d+\.\d+))?(?: ±(?P<spread>\d+)%)?×?"
     r"<!-- = (?P<spec>[^>]*?) -->"
 )
 QUOTED_RUN = re.compile(r"<!-- numbers: (?P<commit>[0-9a-f]{7,40}) -->")
