@@ -144,7 +144,10 @@ def _setup_asv(session: nox.Session) -> None:
     # entry is only updated, so whatever else the user recorded there stays.
     if not _machine_entry(session):
         session.run("asv", "machine", "--yes", silent=True)
-    described = [f"--{key}={value}" for key, value in _interpreters.asv_machine().items()]
+    # num_cpu: the CPUs this run may use (affinity, cgroup quota), which size its grid
+    # (gilcompare.measure.sizing), not asv's os.cpu_count()
+    machine = {**_interpreters.asv_machine(), "num_cpu": str(_builds.usable_cpus())}
+    described = [f"--{key}={value}" for key, value in machine.items()]
     session.run("asv", "machine", "--yes", *described)
 
 
@@ -237,16 +240,20 @@ def _results_untouched() -> Iterator[None]:
 
 @nox.session(default=False)
 def bench_quick(session: nox.Session) -> None:
-    """Run each benchmark once, at 2 workers, to find errors; nothing is saved to results/."""
+    """Run each benchmark once, at 2 workers (the 1-CPU grid on one CPU), to find errors;
+    nothing is saved to results/."""
     _setup_asv(session)
     # asv 0.6 saves --quick results; one-sample numbers must not reach results/.
     # --quick does not reach setup_cache, so the scaling grids are told to run one round;
-    # and every grid runs at 2 workers only, unless GILCOMPARE_WORKERS says otherwise.
+    # and every grid runs at 2 workers only (where one CPU is usable, at 1 and 2: the 1-CPU
+    # grid, its spot at 1), unless GILCOMPARE_WORKERS says otherwise.
     # asv's forkserver imports the suite once and forks a process per benchmark (as
     # asv.conf.json asks of bench too).
     env = {
         "GILCOMPARE_ROUNDS": os.environ.get("GILCOMPARE_ROUNDS", "1"),
-        "GILCOMPARE_WORKERS": os.environ.get("GILCOMPARE_WORKERS", "2"),
+        "GILCOMPARE_WORKERS": os.environ.get(
+            "GILCOMPARE_WORKERS", "2" if _builds.usable_cpus() > 1 else "1,2"
+        ),
     }
     quick = ["--quick", "--show-stderr", "--dry-run", "--launch-method", "forkserver"]
     with _results_untouched():

@@ -130,9 +130,38 @@ def test_build_options_are_the_ones_that_change_speed(
 )
 def test_cgroup_quota(tmp_path: Path, text: str, cpus: float | None) -> None:
     """A cgroup v2 cpu.max quota reads as CPUs; no limit or an unreadable file is None."""
-    path = tmp_path / "cpu.max"
-    path.write_text(text)
-    assert builds._cgroup_cpus(str(path)) == cpus
+    (tmp_path / "cpu.max").write_text(text)
+    own = tmp_path / "own"
+    own.write_text("0::/\n")
+    assert builds._cgroup_cpus(str(tmp_path), str(own)) == cpus
+
+
+def test_cgroup_quota_is_the_tightest_of_the_process_cgroup_and_its_parents(
+    tmp_path: Path,
+) -> None:
+    """A limit set on a parent of the process's own cgroup (v2) or in v1's cfs files counts."""
+    (tmp_path / "box" / "job").mkdir(parents=True)
+    (tmp_path / "box" / "cpu.max").write_text("300000 100000\n")
+    (tmp_path / "box" / "job" / "cpu.max").write_text("max 100000\n")
+    own = tmp_path / "own"
+    own.write_text("0::/box/job\n")
+    assert builds._cgroup_cpus(str(tmp_path), str(own)) == 3.0
+    v1 = tmp_path / "v1" / "cpu,cpuacct" / "ci"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("150000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    own.write_text("4:memory:/x\n2:cpu,cpuacct:/ci\n")
+    assert builds._cgroup_cpus(str(tmp_path / "v1"), str(own)) == 1.5
+
+
+def test_usable_cpus_rounds_a_quota_up_and_never_exceeds_affinity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Usable CPUs: affinity bounded by the quota, a fraction rounded up, at least one."""
+    monkeypatch.setattr(builds.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    for quota, usable in [(None, 4), (1.5, 2), (0.5, 1), (16.0, 4)]:
+        monkeypatch.setattr(builds, "_cgroup_cpus", lambda q=quota: q)
+        assert builds.usable_cpus() == usable
 
 
 def test_build_of_another_interpreter_is_its_own_answer() -> None:

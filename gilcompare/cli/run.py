@@ -15,6 +15,7 @@ from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
 from gilcompare.measure import engine
 from gilcompare.measure.cells import MODES, Cell, Result, plan
 from gilcompare.measure.matrix import estimate_seconds, measuring_order, run_cells
+from gilcompare.measure.sizing import default_workers
 from gilcompare.models import MODELS, STANDARD_MODELS, gil_reenabled
 from gilcompare.report import validate
 from gilcompare.report.records import load_results, records, save_results
@@ -22,7 +23,6 @@ from gilcompare.report.tables import table, to_json
 from gilcompare.settings import (
     CHILD_START_S,
     DEFAULT_PROFILE,
-    DEFAULT_WORKERS,
     MS_PER_UNIT,
     PROFILES,
     SCALINGS,
@@ -225,6 +225,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def grid(workload: str, chosen: Sequence[int] | None) -> Sequence[int]:
+    """The worker counts of a workload: the ones asked for, else this machine's for waiting
+    work or work that needs a CPU (1, 2, 4, 8 on two usable CPUs)."""
+    return chosen or default_workers(WORKLOADS[workload].waits)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
     models = choices("model", args.model, list(MODELS), list(STANDARD_MODELS))
@@ -236,7 +242,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         os.environ[DASK_SCHEDULER_ENV] = address
-    workers = positive_ints("--workers", args.workers, DEFAULT_WORKERS)
+    # without --workers, each workload gets the machine's grid (gilcompare.measure.sizing)
+    chosen = positive_ints("--workers", args.workers, []) or None
     repeat = positive_int("--repeat", args.repeat)
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
@@ -244,12 +251,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat, not args.unpaired)
         for w in workloads
         for m in models
-        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+        for n in ([1] if m == "serial" and args.scaling == "strong" else grid(w, chosen))
     ]
     if args.control:  # the A/A control at every worker count: serial timed against serial
         shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
         shape.update(size=size, tasks=tasks, repeat=repeat)
-        cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
+        cells += [
+            Cell(w, "serial", n, control=True, **shape) for w in workloads for n in grid(w, chosen)
+        ]
     return run_and_emit(cells, args)
 
 
@@ -299,7 +308,11 @@ def add_run(sub: Any) -> None:
         "libraries' models, which `gilcompare models` lists)",
     )
     run.add_argument(
-        "--workers", action="append", metavar="N", help="worker counts (default: 1,2,4,8)"
+        "--workers",
+        action="append",
+        metavar="N",
+        help="worker counts (default: 1, 2, 4 … up to the usable CPUs for CPU work, "
+        "beyond them for waiting work; 1,2,4,8 on two CPUs)",
     )
     run.add_argument(
         "--scaling",

@@ -163,9 +163,16 @@ def efficiency(speedup_: float | None, ideal: int | None) -> float | None:
     return speedup_ / ideal if speedup_ is not None and ideal else None
 
 
-def ideal_speedup(waits: bool, workers: int, cpus: int) -> int:
-    """The best speedup physics allows: workers for waiting work, else min(workers, CPUs)."""
-    return workers if waits else min(workers, cpus)
+def ideal_speedup(waits: bool, workers: int, cpus: int, tasks: int | None = None) -> float:
+    """The best speedup physics allows for ``tasks`` equal tasks on ``workers`` workers and
+    ``cpus`` usable CPUs: the busiest worker runs ceil(tasks / workers) of them, so at most
+    tasks / that many for waiting work; work that needs a CPU is also bound by the CPUs.
+    Without a task count: workers for waiting work, else min(workers, CPUs). A whole number
+    comes back as an int (8 tasks on 2 workers and 2 CPUs: 2)."""
+    ideal: float = workers if not tasks else tasks / math.ceil(tasks / workers)
+    if not waits:
+        ideal = min(ideal, cpus)
+    return int(ideal) if float(ideal).is_integer() else round(ideal, 4)
 
 
 def gil_in_workers(infos: Iterable[Mapping[str, Any]]) -> bool | None:

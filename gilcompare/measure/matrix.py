@@ -88,7 +88,9 @@ def estimate_seconds(cell: Cell) -> float:
     if cell.model == "serial":
         per_repeat = serial * (2 if cell.control and cell.paired else 1)
     else:
-        per_repeat = serial / max(1, ideal_speedup(workload, cell.workers))
+        tasks = len(plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks))
+        n = tasks if cell.scaling == "strong" else None
+        per_repeat = serial / max(1, ideal_speedup(workload, cell.workers, None, n))
         per_repeat += serial if cell.paired else 0.0  # serial timed beside every repeat
     return CHILD_START_S + cell.repeat * per_repeat
 
