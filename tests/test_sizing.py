@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from gilcompare.measure import builds, engine, sizing
 from gilcompare.settings import DEFAULT_WORKERS, get_profile
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_reference_machine_keeps_its_grid() -> None:
@@ -70,3 +79,71 @@ def test_usable_cpus_follow_affinity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(builds, "_cgroup_cpus", lambda: None)
     assert builds.usable_cpus() == 1
     assert sizing.cpu_workers() == (1, 2) and sizing.spot_workers() == 1
+
+
+def _one_cpu(*argv: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python argv`` on CPU 0 alone: a one-CPU machine, as `taskset -c 0` makes it."""
+    return subprocess.run(
+        ["taskset", "-c", "0", sys.executable, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={k: v for k, v in os.environ.items() if k != "GILCOMPARE_WORKERS"},
+    )
+
+
+needs_taskset = pytest.mark.skipif(
+    shutil.which("taskset") is None or 0 not in getattr(os, "sched_getaffinity", lambda p: ())(0),
+    reason="needs taskset (util-linux) and CPU 0",
+)
+
+
+@needs_taskset
+def test_gilcompare_run_chooses_the_one_cpu_grid_under_taskset() -> None:
+    """On one CPU `gilcompare run` measures CPU work at 1 and 2 workers, waiting work beyond,
+    and every record says 1 usable CPU, with an ideal of 1 for CPU work."""
+    done = _one_cpu(
+        "-m", "gilcompare", "run", "--workload", "count,sleep", "--model", "threads,processes-fork",
+        "--profile", "quick", "--size", "2", "--repeat", "1", "--json", "--quiet",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    grid = {(r["workload"], r["model"]): set() for r in records}
+    for r in records:
+        grid[r["workload"], r["model"]].add(r["workers"])
+        assert r["status"] == "ok", r
+        assert r["cpu_usable"] == r["meta"]["cpu_usable"] == r["meta"]["host"]["cpu_usable"] == 1
+        assert r["ideal"] == (r["workers"] if r["workload"] == "sleep" else 1)
+    for model in ("threads", "processes-fork"):
+        assert grid["count", model] == {1, 2}
+        assert grid["sleep", model] == {1, 2, 4, 8}
+
+
+@needs_taskset
+def test_the_asv_suite_chooses_the_one_cpu_grid_under_taskset() -> None:
+    """asv's import of the suite on one CPU: CPU families at 1 and 2 workers, waiting ones
+    beyond, spot benchmarks at 1, capacity of 2 processes over one, and the host record nox
+    writes into the provenance (and asv's num_cpu) says 1 usable CPU."""
+    code = (
+        "import json\n"
+        "import benchmarks.cpu as c, benchmarks.io_bound as i, benchmarks.native as n\n"
+        "from gilcompare.asv import machine\n"
+        "from gilcompare.measure import builds\n"
+        "print(json.dumps({\n"
+        "  'cpu': list(c.Scaling.params[2]), 'native': list(n.Scaling.params[2]),\n"
+        "  'wait': list(i.Scaling.params[2]), 'spot': list(c.WarmSpot.params[2]),\n"
+        "  'capacity': machine.capacity_processes(),\n"
+        "  'host': builds.describe_host()['cpu_usable'], 'num_cpu': builds.usable_cpus()}))\n"
+    )
+    done = _one_cpu("-c", code)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "cpu": [1, 2],
+        "native": [1, 2],
+        "wait": [1, 2, 4, 8],
+        "spot": [1],
+        "capacity": 2,
+        "host": 1,
+        "num_cpu": 1,
+    }
