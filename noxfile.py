@@ -78,10 +78,12 @@ def _asv_check(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff."""
-    session.install("ruff")
+    """Check style and formatting with ruff, and the workflows against GitHub's schema."""
+    session.install("ruff", "check-jsonschema")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.y*ml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
 
 
 def _asv_pythons() -> list[str]:
@@ -208,15 +210,17 @@ def bench(session: nox.Session) -> None:
     _publish(session)
 
 
-def _publish(session: nox.Session, *args: str) -> None:
+def _publish(
+    session: nox.Session, *args: str, results: Path = RESULTS, config: Path = ASV_CONF
+) -> None:
     """asv publish, then copy the files the pages load from CDNs into the site, so it opens
     offline (tools/pages.py, standard library only), and add the scaling dashboard
     (tools/dashboard.py, which reads the results through gilcompare)."""
-    session.run("asv", "publish", *args)
+    session.run("asv", "publish", "--config", str(config), *args)
     html = json.loads(ASV_CONF.read_text(encoding="utf-8"))["html_dir"]
     session.run("python", str(ROOT / "tools" / "pages.py"), html)
     session.install(PREFER_BINARY, ".")
-    session.run("python", str(ROOT / "tools" / "dashboard.py"), html, "--results", str(RESULTS))
+    session.run("python", str(ROOT / "tools" / "dashboard.py"), html, "--results", str(results))
 
 
 @contextlib.contextmanager
@@ -265,6 +269,28 @@ def publish(session: nox.Session) -> None:
     """Build the html pages from results/."""
     session.install(PREFER_BINARY, "asv", "virtualenv")
     _publish(session, *session.posargs)
+
+
+MERGED = ROOT / ".merged"  # nox -s merge: the merged results and the asv config over them
+
+
+@nox.session(default=False)
+def merge(session: nox.Session) -> None:
+    """Build one site from several machines' results: nox -s merge -- DIR[=NAME] …"""
+    if not session.posargs:
+        session.error(
+            "give the results folders to merge, one per machine or run: "
+            "nox -s merge -- results ../arm/results ../laptop/results/mac=mac-m3"
+        )
+    results = MERGED / "results"
+    session.run("python", str(ROOT / "tools" / "merge.py"), str(results), *session.posargs)
+    # asv publish over the merged folder: the project's config, its results_dir moved there
+    config = json.loads(ASV_CONF.read_text(encoding="utf-8"))
+    config.update(repo=str(ROOT), results_dir=str(results), html_dir=str(ROOT / config["html_dir"]))
+    conf = MERGED / "asv.conf.json"
+    conf.write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
+    session.install(PREFER_BINARY, "asv", "virtualenv")
+    _publish(session, results=results, config=conf)
 
 
 @nox.session(default=False)

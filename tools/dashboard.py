@@ -152,6 +152,17 @@ def _mixed(machine: str, builds: dict[str, Any]) -> list[str]:
     return out
 
 
+def _description(results_dir: Path, machine: str) -> dict[str, str]:
+    """asv's description of a machine (CPU, architecture, usable CPUs, OS), for comparing
+    one cell across machines; empty when machine.json cannot be read."""
+    try:
+        found = json.loads((results_dir / machine / "machine.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    keys = ("cpu", "arch", "num_cpu", "os", "ram")
+    return {k: str(found[k]) for k in keys if isinstance(found, dict) and found.get(k)}
+
+
 def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
     """Every machine's builds (each from its latest results file) and one line per problem."""
     try:
@@ -200,7 +211,7 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
             except (KeyError, TypeError, ValueError, SyntaxError) as exc:
                 problems.append(f"{path}: not an asv results file this page can read ({exc})")
         if builds:
-            data[machine] = {"builds": builds}
+            data[machine] = {"builds": builds, "description": _description(results_dir, machine)}
             problems.extend(_mixed(machine, builds))
         else:
             problems.append(f"{results_dir / machine}: no readable results files")
