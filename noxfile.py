@@ -137,6 +137,17 @@ def _machine_entry(session: nox.Session) -> bool:
     return platform.node() in machines or len(machines) == 1
 
 
+# The machine name results are filed under, when the host name will not do: a hosted CI
+# runner gets a new host name every run (.github/workflows/bench.yml sets one per runner).
+MACHINE_ENV = "GILCOMPARE_MACHINE"
+
+
+def _named() -> list[str]:
+    """asv's --machine option when GILCOMPARE_MACHINE names the machine, else nothing."""
+    name = os.environ.get(MACHINE_ENV, "").strip()
+    return [f"--machine={name}"] if name else []
+
+
 def _setup_asv(session: nox.Session) -> None:
     """Install asv and record this machine's description for its results."""
     session.install(PREFER_BINARY, "asv", "virtualenv")
@@ -144,18 +155,20 @@ def _setup_asv(session: nox.Session) -> None:
     # asv 0.6 cannot apply --os/--ram to a machine it has no entry for (KeyError 'machine'):
     # the first run records asv's defaults, the second the description below. An existing
     # entry is only updated, so whatever else the user recorded there stays.
-    if not _machine_entry(session):
-        session.run("asv", "machine", "--yes", silent=True)
+    if not _machine_entry(session) or _named():
+        session.run("asv", "machine", "--yes", *_named(), silent=True)
     # num_cpu: the CPUs this run may use (affinity, cgroup quota), which size its grid
     # (gilcompare.measure.sizing), not asv's os.cpu_count()
     machine = {**_interpreters.asv_machine(), "num_cpu": str(_builds.usable_cpus())}
     described = [f"--{key}={value}" for key, value in machine.items()]
-    session.run("asv", "machine", "--yes", *described)
+    session.run("asv", "machine", "--yes", *_named(), *described)
 
 
 def _machine_name() -> str:
-    """The machine asv files this run's results under: the entry named after the host, or
-    the only one (asv's own lookup), else the host name asv would record."""
+    """The machine asv files this run's results under: GILCOMPARE_MACHINE, else the entry
+    named after the host, or the only one (asv's own lookup), else the host name."""
+    if _named():
+        return os.environ[MACHINE_ENV].strip()
     with contextlib.suppress(OSError, ValueError):
         data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
         names = [name for name in data if name != "version"]
@@ -206,7 +219,7 @@ def bench(session: nox.Session) -> None:
         ranged = any(".." in arg or "^" in arg for arg in session.posargs)
         folder = RESULTS / _machine_name() / "rounds" / commit
         env = {} if ranged else {"GILCOMPARE_ROUNDS_DIR": str(folder)}
-        session.run("asv", "run", *session.posargs, env=env)
+        session.run("asv", "run", *_named(), *session.posargs, env=env)
     _publish(session)
 
 
@@ -261,7 +274,7 @@ def bench_quick(session: nox.Session) -> None:
     }
     quick = ["--quick", "--show-stderr", "--dry-run", "--launch-method", "forkserver"]
     with _results_untouched():
-        session.run("asv", "run", *quick, *session.posargs, env=env)
+        session.run("asv", "run", *quick, *_named(), *session.posargs, env=env)
 
 
 @nox.session(default=False)

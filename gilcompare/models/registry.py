@@ -29,6 +29,19 @@ from gilcompare.models.workers import (
 from gilcompare.workloads import Workload
 
 
+def start_method_unavailable(method: str) -> str | None:
+    """Why a multiprocessing start method cannot be used here, or None: missing on this
+    platform (no fork on Windows), or unsafe (fork on macOS, whose system libraries start
+    threads a forked child cannot use; CPython's default there is spawn)."""
+    if method not in multiprocessing.get_all_start_methods():
+        return f"start method {method!r} is not available on {sys.platform}"
+    if method == "fork" and sys.platform == "darwin":
+        return (
+            "start method 'fork' is unsafe on macOS (its system libraries start threads); use spawn"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Model:
     """A concurrency model: how to start it and why it may not run here."""
@@ -41,9 +54,10 @@ class Model:
 
     def unavailable(self) -> str | None:
         """Why this model cannot run on this interpreter, or None when it can."""
-        methods = multiprocessing.get_all_start_methods()
-        if self.start_method is not None and self.start_method not in methods:
-            return f"start method {self.start_method!r} is not available on {sys.platform}"
+        if self.start_method is not None:
+            reason = start_method_unavailable(self.start_method)
+            if reason is not None:
+                return reason
         if self.kind == "subinterpreters":
             if sys.version_info < (3, 12):
                 return "subinterpreters with their own GIL require Python 3.12+"
