@@ -92,3 +92,22 @@ def test_fork_is_unsafe_on_macos(monkeypatch: pytest.MonkeyPatch) -> None:
         reason = get_model(name).cannot_run(count)
         assert reason is not None and "unsafe on macOS" in reason and "spawn" in reason
     assert get_model("processes-spawn").cannot_run(count) is None
+
+
+def test_spawn_stands_for_the_processes_where_fork_cannot_run(tmp_path: Path) -> None:
+    """Without fork the asv grids measure processes with spawn, and fork stays at the spot
+    (skipped there with its reason); with fork the grids are the committed ones."""
+    code = (
+        "import json, benchmarks.cpu as c\n"
+        "print(json.dumps([list(c.Scaling.params[1]), list(c.WarmSpot.params[1])]))\n"
+    )
+    done = _without_fork(tmp_path, "-c", code)
+    assert done.returncode == 0, done.stderr
+    grid, spot = json.loads(done.stdout)
+    assert grid == ["serial", "threads", "processes-spawn", "subinterpreters", "asyncio"]
+    assert "processes-fork" in spot and "processes-spawn" in spot
+    from gilcompare.asv import suite
+    from gilcompare.models.registry import start_method_unavailable
+
+    if start_method_unavailable("fork") is None:  # here, as on the machine of the results
+        assert suite.GRID_MODELS == ("threads", "processes-fork", "subinterpreters", "asyncio")

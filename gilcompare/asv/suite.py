@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 from gilcompare.measure.sizing import default_workers, spot_workers
 from gilcompare.models import STANDARD_MODELS
+from gilcompare.models.registry import start_method_unavailable
 from gilcompare.settings import ASV_PROFILE, DEFAULT_ROUNDS, get_profile
 from gilcompare.workloads import UNITS_VERSION
 
@@ -59,20 +60,25 @@ def _version() -> str:
 
 VERSION = _version()  # results with another version are not compared with these
 
+# warm fork, spawn and forkserver workers run a task alike; fork stands for the three, and
+# spawn where fork is missing (Windows) or unsafe (macOS): fork is then skipped at the spot
+# with its reason, and a merged site shows fork's column from one machine, spawn's from another
+PROCESS_MODELS = ("processes-fork", "processes-spawn", "processes-forkserver")
+PROCESSES = "processes-fork" if start_method_unavailable("fork") is None else "processes-spawn"
+WARM_ALIKE = tuple(m for m in PROCESS_MODELS if m not in (PROCESSES, "processes-fork"))
+
 # the models each kind of benchmark compares (the module docstring says why these)
-GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one of each kind
+GRID_MODELS = ("threads", PROCESSES, "subinterpreters", "asyncio")  # one of each kind
 # the A/A control: serial timed against serial in the same rounds as the other cells. Its
 # speedup should be 1.0; how far it strays is the noise floor of that run on that host
 CONTROL = "serial"
 CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
-# warm fork, spawn and forkserver workers run a task alike; fork stands for the three
-WARM_ALIKE = ("processes-spawn", "processes-forkserver")
 SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", *WARM_ALIKE))
 COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
 # what a cold run of the task list adds to a cold start: one pool of each kind, and spawn, the
 # start method that costs most (the cold-start probe times every model's start)
-COLD_RUN_MODELS = (*GRID_MODELS, "processes-spawn")
-GIL_MODELS = ("threads", "processes-fork", "subinterpreters")  # one of each kind of worker
+COLD_RUN_MODELS = tuple(dict.fromkeys((*GRID_MODELS, "processes-spawn")))
+GIL_MODELS = ("threads", PROCESSES, "subinterpreters")  # one of each kind of worker
 # the deployed libraries' models, on the seed's loop at the spot (dask-cluster needs a cluster)
 LIBRARY_MODELS = (
     "joblib-loky",
