@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gilcompare.measure import sizing
 from gilcompare.measure.cells import Cell, Result, ideal_speedup, measure, plan
+from gilcompare.measure.sizing import strong_tasks
 from gilcompare.models import gil_enabled
 from gilcompare.workloads import get_workload
 
@@ -14,7 +16,18 @@ def test_strong_plan_is_fixed_total_and_weak_grows() -> None:
     w = get_workload("count")
     assert plan(w, "strong", 1, "standard") == plan(w, "strong", 8, "standard")
     assert len(plan(w, "weak", 4, "standard")) == 4 * len(plan(w, "weak", 1, "standard"))
-    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == 64
+    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == strong_tasks(64, True)
+    assert len(plan(w, "strong", 2, "standard", tasks=3)) == 3  # asked for: never resized
+
+
+def test_strong_plan_follows_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile's task count on two CPUs; on 16, a multiple of the largest worker count
+    with four tasks per CPU, so no worker of the grid idles."""
+    w = get_workload("count")
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 2)
+    assert len(plan(w, "strong", 2, "standard")) == 16 and len(plan(w, "strong", 2, "asv")) == 8
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 16)
+    assert len(plan(w, "strong", 2, "standard")) == len(plan(w, "strong", 16, "asv")) == 64
 
 
 def test_ideal_speedup() -> None:
@@ -108,3 +121,9 @@ def test_run_names_the_cells_a_noisy_host_spoiled() -> None:
     assert noisy_host([quiet]) is None
     note = noisy_host([quiet, busy])
     assert note is not None and note.endswith(": count/processes-fork/2 (1.20)")
+
+
+def test_a_result_ideal_counts_its_tasks() -> None:
+    """Three waiting tasks on two workers: the busier worker waits twice, so the ideal is 1.5."""
+    r = measure(Cell("sleep", "threads", 2, profile="tiny", size=1, tasks=3, repeat=1))
+    assert r.status == "ok" and r.tasks == 3 and r.ideal == 1.5
