@@ -148,14 +148,28 @@ def _named() -> list[str]:
     return [f"--machine={name}"] if name else []
 
 
-def _setup_asv(session: nox.Session) -> None:
+def _setup_asv(session: nox.Session, saving: bool = True) -> None:
     """Install asv and record this machine's description for its results."""
     session.install(PREFER_BINARY, "asv", "virtualenv")
     _report_pythons(session)
     # asv 0.6 cannot apply --os/--ram to a machine it has no entry for (KeyError 'machine'):
     # the first run records asv's defaults, the second the description below. An existing
     # entry is only updated, so whatever else the user recorded there stays.
-    if not _machine_entry(session) or _named():
+    known = _machine_entry(session)
+    # results of fewer (or more) usable CPUs than the machine's entry says go under another
+    # name: `taskset -c 0 nox -s bench` must not file a one-CPU run as this machine's. A run
+    # that saves nothing (bench_quick) leaves the entry as it is.
+    name = _machine_name()
+    entry = _machine_file().get(name)
+    reason = _builds.other_host(
+        entry if isinstance(entry, dict) else {}, _builds.usable_cpus(), name
+    )
+    if reason is not None:
+        if saving:
+            session.error(reason)
+        session.log(f"{reason}; this run saves nothing, so the entry stays as it is")
+        return
+    if not known or _named():
         session.run("asv", "machine", "--yes", *_named(), silent=True)
     # num_cpu: the CPUs this run may use (affinity, cgroup quota), which size its grid
     # (gilcompare.measure.sizing), not asv's os.cpu_count()
@@ -164,18 +178,25 @@ def _setup_asv(session: nox.Session) -> None:
     session.run("asv", "machine", "--yes", *_named(), *described)
 
 
+def _machine_file() -> dict:
+    """asv's machine file (~/.asv-machine.json), or nothing where it cannot be read."""
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    return {}
+
+
 def _machine_name() -> str:
     """The machine asv files this run's results under: GILCOMPARE_MACHINE, else the entry
     named after the host, or the only one (asv's own lookup), else the host name."""
     if _named():
         return os.environ[MACHINE_ENV].strip()
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
-        names = [name for name in data if name != "version"]
-        if platform.node() in names:
-            return platform.node()
-        if len(names) == 1:
-            return str(data[names[0]].get("machine", names[0]))
+    data = _machine_file()
+    names = [name for name in data if name != "version"]
+    if platform.node() in names:
+        return platform.node()
+    if len(names) == 1 and isinstance(data[names[0]], dict):
+        return str(data[names[0]].get("machine", names[0]))
     return platform.node()
 
 
@@ -257,9 +278,8 @@ def _results_untouched() -> Iterator[None]:
 
 @nox.session(default=False)
 def bench_quick(session: nox.Session) -> None:
-    """Run each benchmark once, at 2 workers (the 1-CPU grid on one CPU), to find errors;
-    nothing is saved to results/."""
-    _setup_asv(session)
+    """Run each benchmark once at 2 workers (1 and 2 on one CPU) to find errors; saves nothing."""
+    _setup_asv(session, saving=False)
     # asv 0.6 saves --quick results; one-sample numbers must not reach results/.
     # --quick does not reach setup_cache, so the scaling grids are told to run one round;
     # and every grid runs at 2 workers only (where one CPU is usable, at 1 and 2: the 1-CPU

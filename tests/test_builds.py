@@ -190,3 +190,13 @@ def test_loads_by_path_with_the_standard_library_alone(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) >= 1
+
+
+def test_a_run_on_fewer_cpus_is_another_host() -> None:
+    """An asv machine entry of 2 usable CPUs and a run that may use 1 (taskset -c 0): refused,
+    with a name to file it under; the same count, or an entry without one, is this host."""
+    reason = builds.other_host({"machine": "vm", "num_cpu": "2"}, 1, "vm")
+    assert reason is not None and "GILCOMPARE_MACHINE=vm-1cpu" in reason
+    assert reason.startswith("asv machine 'vm' has 2 usable CPUs, and this run may use 1")
+    assert builds.other_host({"machine": "vm", "num_cpu": "2"}, 2, "vm") is None
+    assert builds.other_host({"machine": "vm"}, 1, "vm") is None

@@ -149,6 +149,21 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def other_host(entry: Mapping[str, Any], usable: int, name: str) -> str | None:
+    """Why results of a run that may use ``usable`` CPUs must not be filed under the asv
+    machine ``entry`` describes (its num_cpu differs: another host, or this one under
+    ``taskset`` or a cgroup quota), or None. Under one machine name asv would draw both
+    hosts as one line, and a smaller host's numbers as a regression."""
+    recorded = str(entry.get("num_cpu") or "").strip()
+    if not recorded or recorded == str(usable):
+        return None
+    return (
+        f"asv machine {name!r} has {recorded} usable CPUs, and this run may use {usable} "
+        f"(taskset, a cgroup quota or another host): one machine name must mean one kind of "
+        f"host, so name this one, e.g. GILCOMPARE_MACHINE={name}-{usable}cpu"
+    )
+
+
 def describe_host() -> dict[str, object]:
     """The machine as a result must name it: CPU model, CPUs (all, usable through affinity,
     the cgroup quota), load averages, kernel and the time (UTC)."""
