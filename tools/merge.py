@@ -207,13 +207,12 @@ def merge(out: Path, sources: list[str]) -> tuple[list[str], list[str]]:
     machines = [m for source in sources for m in machines_in(source)]
     check_hosts(machines)
     problems: list[str] = []
-    indexes = []
+    indexes = []  # the suite's description asv wrote beside each machine's folder
     for m in machines:
-        for candidate in (m.folder.parent / "benchmarks.json",):
-            if candidate.is_file():
-                index = _read_json(candidate)
-                if index not in indexes:
-                    indexes.append(index)
+        path = m.folder.parent / "benchmarks.json"
+        index = _read_json(path) if path.is_file() else None
+        if index is not None and index not in indexes:
+            indexes.append(index)
     if not indexes:
         raise MergeError("no benchmarks.json beside any source's machine folders")
     for m in machines:
