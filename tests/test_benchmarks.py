@@ -154,8 +154,9 @@ def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleTyp
             if name == "cpu" and cls is module.Scaling:  # the A/A control rides with count
                 assert models.pop(0) == suite.CONTROL == "serial"
             assert models == list(suite.GRID_MODELS)
-        assert tuple(module.Scaling.params[2]) == suite.worker_parameters().workers
-        assert tuple(module.Warm.params[2]) == suite.worker_parameters().spot_workers
+        waits = name == "io_bound"  # sleep and http: the waiting grid
+        assert tuple(module.Scaling.params[2]) == suite.worker_parameters(waits=waits).workers
+        assert tuple(module.Warm.params[2]) == suite.worker_parameters(waits=waits).spot_workers
     assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
     assert set(suite.SPOT_MODELS) | set(suite.WARM_ALIKE) == set(suite.COLD_MODELS)
     assert set(suite.COLD_RUN_MODELS) <= set(suite.COLD_MODELS)

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from gilcompare.cli import main
+from gilcompare.measure import sizing
 from gilcompare.models import get_model
 from gilcompare.workloads.cpu import COUNT_PER_UNIT
 
@@ -610,8 +611,11 @@ def test_probe_timeout_kills_the_programs_group(
     assert tagged(tag) == []
 
 
-def test_dry_run_lists_cells_and_an_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_lists_cells_and_an_estimate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """--dry-run prints every measurement (baselines first) and an estimate; measures nothing."""
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 2)  # the profiles' own task counts
     started = time.monotonic()
     argv = ["run", "--dry-run", "--workload", "count", "--model", "threads", "--workers", "1,2"]
     assert main([*argv, "--profile", "quick", "--repeat", "3"]) == 0

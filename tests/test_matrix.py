@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gilcompare.measure import sizing
 from gilcompare.measure.cells import Cell, Result, cell_fields
 from gilcompare.measure.matrix import estimate_seconds, measuring_order, ordered
 from gilcompare.settings import CHILD_START_S, MS_PER_UNIT
@@ -19,8 +20,9 @@ def test_baselines_are_measured_first() -> None:
     assert [(c.model, c.workers) for c in weak] == [("serial", 2), ("threads", 2)]
 
 
-def test_estimate_follows_the_task_sizes() -> None:
+def test_estimate_follows_the_task_sizes(monkeypatch: pytest.MonkeyPatch) -> None:
     """quick: 8 tasks of 20 units; a paired model cell times serial beside each repeat."""
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 2)  # the profile's own task count
     cell = Cell("count", "threads", 1, profile="quick", repeat=5)
     serial = 8 * 20 * MS_PER_UNIT / 1000
     assert estimate_seconds(cell) == pytest.approx(CHILD_START_S + 5 * (serial + serial))
