@@ -89,7 +89,7 @@ def test_a_parallel_cell_reads_the_noise_gauge_every_round() -> None:
     assert two.noisy_host is (sorted(two.gauge)[1] < 1.6)
     one = measure(Cell("count", "threads", 1, profile="tiny", size=10, tasks=4, repeat=3))
     assert one.gauge == [] and one.noisy_host is None
-    short = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    short = measure(Cell("count", "threads", 2, profile="tiny", tasks=4, repeat=3))
     assert short.gauge == [] and short.noisy_host is None
 
 
