@@ -26,6 +26,7 @@ from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
+from gilcompare.models import BASELINE
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
@@ -276,6 +277,7 @@ def build(
         "machines": data,
         "problems": problems,
         "default": {"machine": machine, "build": build},
+        "baseline": BASELINE,  # the model every speedup is over: the A/A row, not a column
         "reproduction": _reproduction(reproduction, problems),
     }
     page = html / PAGE

@@ -44,7 +44,7 @@ from gilcompare.settings import (
     PROBE_WORKERS,
 )
 
-DEFAULT_MODELS = tuple(name for name in STANDARD_MODELS if name != "serial")
+DEFAULT_MODELS = tuple(name for name in STANDARD_MODELS if MODELS[name].starts_workers)
 
 _COLUMNS: dict[str, list[tuple[str, str]]] = {
     "latency": [

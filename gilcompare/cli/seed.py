@@ -26,7 +26,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         else round(SEED_ITERATIONS / COUNT_PER_UNIT)
     )
     repeat = positive_int("--repeat", args.repeat)
-    process_models = [m for m in MODELS if m.startswith("processes-")]
+    # the executors' process pools, one per start method
+    process_models = [n for n, m in MODELS.items() if m.start_method and not m.deployed]
     picked = choices("--process-model", [args.process_model], process_models, [])
     if len(picked) != 1:
         raise UsageError(
