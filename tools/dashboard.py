@@ -120,7 +120,7 @@ def _run_extras(
     results_dir: Path, machine: str, commit: str, problems: list[str]
 ) -> tuple[dict[str, rounds.BuildRounds], str | None]:
     """What ``nox -s bench`` kept beside one run: its rounds and the host's CPU model."""
-    run = asvresults.Run(machine, commit, dt.datetime.now(dt.timezone.utc))
+    run = asvresults.Run(machine=machine, commit=commit, date=dt.datetime.now(dt.timezone.utc))
     try:
         kept = rounds.load(results_dir, run)
     except UsageError as exc:

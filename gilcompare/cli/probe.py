@@ -240,7 +240,7 @@ def _common(args: argparse.Namespace, probe: str) -> _Common:
     timeout = (
         positive_float("--timeout", args.timeout) if args.timeout is not None else DEFAULT_TIMEOUT
     )
-    return _Common(models, workers, repeat, timeout)
+    return _Common(models=models, workers=workers, repeat=repeat, timeout=timeout)
 
 
 def _methods(option: str, given: list[str] | None, valid: Sequence[str]) -> list[str] | None:

@@ -35,8 +35,28 @@ def cmd_seed(args: argparse.Namespace) -> int:
         )
     process_model = picked[0]
     cells = [
-        Cell("count", "threads", 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
-        Cell("count", process_model, 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
+        Cell(
+            workload="count",
+            model="threads",
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            profile=DEFAULT_PROFILE,
+            size=size,
+            tasks=1,
+            repeat=repeat,
+        ),
+        Cell(
+            workload="count",
+            model=process_model,
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            profile=DEFAULT_PROFILE,
+            size=size,
+            tasks=1,
+            repeat=repeat,
+        ),
     ]
 
     def emit(results: Sequence[Result], as_json: bool) -> None:

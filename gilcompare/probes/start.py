@@ -52,7 +52,7 @@ def probe_start(
     """Seconds to create + start + join ``workers`` no-op workers, each sample cold."""
     check_workers(workers)
     get_model(model)
-    rec = StartRecord("start", model, workers, repeat=repeat)
+    rec = StartRecord(probe="start", model=model, workers=workers, repeat=repeat)
 
     def run() -> None:
         for _ in range(repeat):  # a fresh interpreter for every sample

@@ -106,7 +106,7 @@ def probe_stop(
     get_model(model)
     if method not in STOP_METHODS:
         raise UsageError(f"unknown stop method {method!r}: choose from {', '.join(STOP_METHODS)}")
-    rec = StopRecord("stop", model, workers, method=method, repeat=repeat)
+    rec = StopRecord(probe="stop", model=model, workers=workers, method=method, repeat=repeat)
 
     def run() -> None:
         kwargs = {

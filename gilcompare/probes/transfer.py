@@ -108,9 +108,9 @@ def probe_transfer(
             f"unknown payload type {payload_type!r}: choose from {', '.join(PAYLOAD_TYPES)}"
         )
     rec = TransferRecord(
-        "transfer",
-        model,
-        workers,
+        probe="transfer",
+        model=model,
+        workers=workers,
         method=method,
         payload_type=payload_type,
         payload_bytes=payload_bytes,
