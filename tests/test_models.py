@@ -171,9 +171,11 @@ def test_a_model_from_outside_needs_no_other_edit(
     parameters and on the dashboard, with no edit to gilcompare."""
     from test_dashboard import _embedded, dashboard
 
+    from gilcompare.cli import probe
     from gilcompare.probes import start, stop, transfer
 
     assert named_model in STANDARD_MODELS and named_model in available_models()
+    assert named_model in probe.DEFAULT_MODELS  # the probes' default models, as `run`'s
     # `gilcompare run` (its cells run in isolated children, which load the model by name)
     out = cli(  # type: ignore[operator]
         "run",
@@ -226,3 +228,32 @@ def test_a_model_from_outside_needs_no_other_edit(
     builds = [b for m in data["machines"].values() for b in m["builds"].values()]
     models = {c["model"] for b in builds for c in b["scaling"]}
     assert named_model in models and "threads" not in models and data["baseline"] == "serial"
+
+
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ("nonsense", "expected module:object"),
+        ("gilcompare_no_such_module:M", "No module named 'gilcompare_no_such_module'"),
+        ("os:path", "a model must be a gilcompare.models.Model, got module"),
+        ("test_models:NOPE", "has no attribute 'NOPE'"),
+    ],
+)
+def test_a_bad_model_reference_is_one_line(
+    value: str, says: str, cli: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GILCOMPARE_MODELS entry that names no model stops the command with one line, exit 2."""
+    monkeypatch.setenv(MODELS_ENV, value)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), str(ROOT)]))
+    out = cli("models")  # type: ignore[operator]
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "GILCOMPARE_MODELS names models as module:object" in out.stderr and says in out.stderr
+
+
+def test_register_refuses_a_taken_name_and_what_is_not_a_model() -> None:
+    """A second model under a name in use, or an object that is not a Model, is refused."""
+    with pytest.raises(ValueError, match="'threads' is already registered"):
+        register(ThreadsModel(name="threads", summary="another"))
+    with pytest.raises(TypeError, match="must be a gilcompare.models.Model"):
+        register(object())  # type: ignore[arg-type]
+    assert get_model("threads").summary == "concurrent.futures.ThreadPoolExecutor"

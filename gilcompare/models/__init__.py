@@ -31,6 +31,7 @@ _EXPORTS = {
     "MODELS_ENV": "registry",
     "STANDARD_MODELS": "registry",
     "Model": "registry",
+    "ModelNames": "registry",
     "available_models": "registry",
     "get_model": "registry",
     "register": "registry",

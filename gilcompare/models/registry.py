@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
+from gilcompare.errors import UsageError
 from gilcompare.models.base import Model, resolve
 from gilcompare.models.libraries import (
     DASK_CLUSTER_STOPS,
@@ -52,13 +53,20 @@ class _Registry(dict[str, Model]):
     def _load(self) -> None:
         if self._loaded:
             return
-        self._loaded = True
+        self._loaded = True  # before the imports, which may look models up themselves
         for reference in (r.strip() for r in os.environ.get(MODELS_ENV, "").split(",")):
             if not reference:
                 continue
-            if ":" not in reference:
-                raise ValueError(f"{MODELS_ENV} names models as module:object, got {reference!r}")
-            register(resolve(reference))  # type: ignore[arg-type]
+            try:
+                if ":" not in reference:
+                    raise ValueError("expected module:object")
+                register(resolve(reference))  # type: ignore[arg-type]
+            except (ImportError, AttributeError, TypeError, ValueError) as exc:
+                self._loaded = False
+                raise UsageError(
+                    f"{MODELS_ENV} names models as module:object, comma-separated; "
+                    f"{reference!r} is not one: {exc}"
+                ) from None
 
     def __getitem__(self, name: str) -> Model:
         self._load()
@@ -170,7 +178,7 @@ MODELS: dict[str, Model] = _Registry(
 )
 
 
-class _Names(Sequence[str]):
+class ModelNames(Sequence[str]):
     """The names of the registered models that pass ``keep``, read when asked: a model
     registered later is in it."""
 
@@ -194,8 +202,8 @@ class _Names(Sequence[str]):
 
 
 # Measured by `gilcompare run` only when named: the default grid stays the executors' one.
-DEPLOYED_MODELS: Sequence[str] = _Names(lambda m: m.deployed)
-STANDARD_MODELS: Sequence[str] = _Names(lambda m: not m.deployed)
+DEPLOYED_MODELS: Sequence[str] = ModelNames(lambda m: m.deployed)
+STANDARD_MODELS: Sequence[str] = ModelNames(lambda m: not m.deployed)
 
 
 def register(model: Model) -> None:
@@ -230,6 +238,7 @@ __all__ = [
     "DEPLOYED_MODELS",
     "MODELS",
     "MODELS_ENV",
+    "ModelNames",
     "STANDARD_MODELS",
     "Model",
     "available_models",
