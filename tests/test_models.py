@@ -195,6 +195,7 @@ def test_a_model_from_outside_needs_no_other_edit(
     assert out.returncode == 0, out.stderr
     rows = [r for r in json.loads(out.stdout) if r["model"] == named_model]
     assert rows and all(r["status"] == "ok" and r["speedup"] > 0 for r in rows), rows
+    assert all(r["meta"]["env"][MODELS_ENV] == f"{__name__}:NAMED" for r in rows)  # recorded
     listed = json.loads(cli("models", "--json").stdout)  # type: ignore[operator]
     assert {"model": named_model, "kind": "threads"}.items() <= listed[-1].items()
     # the probes: its threads share the payload, stop at an event, start cold

@@ -1,9 +1,11 @@
 """The models people deploy rather than the executors beneath them: joblib, dask.distributed,
 ``multiprocessing.Pool``, and a bare ``Process``/``Thread`` per task as the seed blog writes it.
 
-Each is a ``Runner`` like the standard-library models, so every measurement, probe and table
-treats them alike. What the library does per task (joblib's batching, dask's scheduler
-round trip) is part of what is timed: it is what a user of that library pays.
+Each kind is a ``Model`` subclass at the end of this module, whose runner drives the library's
+own pool (not a ``concurrent.futures`` executor) behind the same ``Runner`` interface as the
+standard library's models, so every measurement, probe and table treats them alike. What the
+library does per task (joblib's batching, dask's scheduler round trip) is part of what is
+timed: it is what a user of that library pays.
 """
 
 from __future__ import annotations
