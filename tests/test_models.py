@@ -22,14 +22,15 @@ from gilcompare.models import (
     MODELS,
     MODELS_ENV,
     STANDARD_MODELS,
+    ExecutorRunner,
+    Runner,
+    ThreadsModel,
     available_models,
     get_model,
     register,
     unregister,
     worker_info,
 )
-from gilcompare.models.runners import ExecutorRunner, Runner
-from gilcompare.models.standard import ThreadsModel
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
 
 ROOT = Path(__file__).resolve().parent.parent

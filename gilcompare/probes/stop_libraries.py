@@ -29,12 +29,13 @@ import time
 from typing import Any, Callable
 
 from gilcompare.models import Model
+from gilcompare.models.libraries import DaskModel, JoblibModel
 from gilcompare.probes.workers import flag_loop, spin_forever
 from gilcompare.settings import JOIN_TIMEOUT_S, READY_TIMEOUT_S, STOP_CAP_S
 
 
 def _in_folder(
-    stop: Callable[[Model, int, str, int, str], tuple[int, float]],
+    stop: Callable[..., tuple[int, float]],
 ) -> Callable[[Model, int, str, int], tuple[int, float]]:
     """One round in the probe's child: ``workers`` looping tasks, the seed's join(timeout),
     then the stop request; (tasks still running after the join, seconds until all ended).
@@ -113,12 +114,12 @@ def _kill(pids: list[int]) -> None:
 
 @_in_folder
 def stop_joblib(
-    model: Model, workers: int, method: str, units: int, folder: str
+    model: JoblibModel, workers: int, method: str, units: int, folder: str
 ) -> tuple[int, float]:
     """joblib.Parallel on the model's backend: a flag, or closing the call's generator."""
     import joblib
 
-    backend = model.backend  # type: ignore[attr-defined]
+    backend = model.backend
     fn, args = _task(method, folder, units)
     parallel = joblib.Parallel(
         n_jobs=workers, backend=backend, batch_size=1, return_as="generator_unordered"
@@ -147,7 +148,7 @@ def stop_joblib(
 
 @_in_folder
 def stop_dask(
-    model: Model, workers: int, method: str, units: int, folder: str
+    model: DaskModel, workers: int, method: str, units: int, folder: str
 ) -> tuple[int, float]:
     """A dask Client of the model: a flag, or closing the LocalCluster (its nannies kill)."""
     runner: Any = model.start(workers)  # a DaskRunner: its client submits the tasks
@@ -169,7 +170,7 @@ def stop_dask(
         _request_stop(folder)
         with contextlib.suppress(Exception):
             runner.close()
-        if model.where == "processes":  # type: ignore[attr-defined]  # ours: none may outlive it
+        if model.where == "processes":  # worker processes of ours: none may outlive it
             _kill(pids)
 
 
