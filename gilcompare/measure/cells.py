@@ -243,7 +243,7 @@ def measure(cell: Cell) -> Result:
     sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
     digests: set[str] = set()
     needed = {workload.service} if workload.service else set()
-    paired = cell.paired and (cell.model != "serial" or cell.control)
+    paired = cell.paired and (cell.model != BASELINE or cell.control)
     # the noise gauge, for a paired cell that needs more than one core: its fork pool starts
     # before the local peers' threads, and it reads once per round beside the cell's pair
     # (not for task lists too short to time: a reading of a few milliseconds says nothing)
@@ -256,7 +256,7 @@ def measure(cell: Cell) -> Result:
         if gauge is not None:
             stack.enter_context(gauge.running())
         stack.enter_context(local_peers(needed))
-        serial = get_model("serial").start(1)
+        serial = get_model(BASELINE).start(1)
         serial_digests: set[str] = set()
 
         def serial_pass() -> None:
