@@ -34,7 +34,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from gilcompare.models import STANDARD_MODELS
+from gilcompare.models import BASELINE, MODELS, STANDARD_MODELS
 from gilcompare.settings import (
     ASV_PROFILE,
     DEFAULT_ROUNDS,
@@ -60,12 +60,13 @@ VERSION = _version()  # results with another version are not compared with these
 GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one of each kind
 # the A/A control: serial timed against serial in the same rounds as the other cells. Its
 # speedup should be 1.0; how far it strays is the noise floor of that run on that host
-CONTROL = "serial"
+CONTROL = BASELINE
 CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
 # warm fork, spawn and forkserver workers run a task alike; fork stands for the three
 WARM_ALIKE = ("processes-spawn", "processes-forkserver")
-SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", *WARM_ALIKE))
-COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
+# every standard model that starts workers (serial starts nothing), a model registered too
+SPOT_MODELS = tuple(n for n in STANDARD_MODELS if MODELS[n].starts_workers and n not in WARM_ALIKE)
+COLD_MODELS = tuple(n for n in STANDARD_MODELS if MODELS[n].starts_workers)
 # what a cold run of the task list adds to a cold start: one pool of each kind, and spawn, the
 # start method that costs most (the cold-start probe times every model's start)
 COLD_RUN_MODELS = (*GRID_MODELS, "processes-spawn")

@@ -12,7 +12,7 @@ from gilcompare.cli.common import PROG, show_progress
 from gilcompare.cli.options import choices, positive_float, positive_int, positive_ints, split_list
 from gilcompare.errors import EXIT_FAILED, UsageError
 from gilcompare.measure.cells import Cell
-from gilcompare.models import MODELS
+from gilcompare.models import BASELINE, MODELS
 from gilcompare.report import validate
 from gilcompare.report.tables import table, to_json
 from gilcompare.settings import DEFAULT_PROFILE, DEFAULT_TIMEOUT, PROFILES, SCALINGS
@@ -42,7 +42,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError("--python names the builds to compare, e.g. --python 3.14,3.14t")
     builds = compare.resolve_builds(names, discover())
     workloads = choices("workload", args.workload, list(WORKLOADS), ["count"])
-    models = choices("model", args.model, list(MODELS), ["serial", "threads", "processes-fork"])
+    models = choices("model", args.model, list(MODELS), [BASELINE, "threads", "processes-fork"])
     workers = positive_ints("--workers", args.workers, [2])
     rounds = positive_int("--rounds", args.rounds)
     timeout = positive_float("--timeout", args.timeout)
@@ -51,10 +51,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         check_target(args.plot)
     cells = [
-        Cell(w, m, n, args.scaling, "warm", args.profile, repeat=1)
+        Cell(
+            workload=w,
+            model=m,
+            workers=n,
+            scaling=args.scaling,
+            mode="warm",
+            profile=args.profile,
+            repeat=1,
+        )
         for w in workloads
         for m in models
-        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+        for n in ([1] if m == BASELINE and args.scaling == "strong" else workers)
     ]
 
     def progress(line: str) -> None:
@@ -194,7 +202,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     shown, notes = rounds.annotate(rows, pythons, kept, workers)
     columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
     print(table(shown, columns, right=pythons))
-    if any(row["model"] == "serial" for row in rows):
+    if any(row["model"] == BASELINE for row in rows):
         print("serial: serial timed against serial in the same rounds (A/A), the noise floor")
     for note in notes:
         print(note)

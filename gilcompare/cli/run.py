@@ -15,7 +15,7 @@ from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
 from gilcompare.measure import engine
 from gilcompare.measure.cells import MODES, Cell, Result, plan
 from gilcompare.measure.matrix import estimate_seconds, measuring_order, run_cells
-from gilcompare.models import MODELS, STANDARD_MODELS, gil_reenabled
+from gilcompare.models import BASELINE, MODELS, STANDARD_MODELS, gil_reenabled
 from gilcompare.report import validate
 from gilcompare.report.records import load_results, records, save_results
 from gilcompare.report.tables import table, to_json
@@ -240,16 +240,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     repeat = positive_int("--repeat", args.repeat)
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
+    shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
+    shape.update(size=size, tasks=tasks, repeat=repeat)
     cells = [
-        Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat, not args.unpaired)
+        Cell(workload=w, model=m, workers=n, paired=not args.unpaired, **shape)
         for w in workloads
         for m in models
-        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+        for n in ([1] if m == BASELINE and args.scaling == "strong" else workers)
     ]
     if args.control:  # the A/A control at every worker count: serial timed against serial
-        shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
-        shape.update(size=size, tasks=tasks, repeat=repeat)
-        cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
+        cells += [
+            Cell(workload=w, model=BASELINE, workers=n, control=True, **shape)
+            for w in workloads
+            for n in workers
+        ]
     return run_and_emit(cells, args)
 
 
@@ -257,7 +261,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Milliseconds one unit of each workload costs here, serially (for checking UNITS)."""
     workloads = choices("workload", args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
     repeat = positive_int("--repeat", args.repeat)
-    cells = [Cell(w, "serial", 1, "strong", "warm", "quick", None, 4, repeat) for w in workloads]
+    cells = [
+        Cell(workload=w, model=BASELINE, workers=1, profile="quick", tasks=4, repeat=repeat)
+        for w in workloads
+    ]
 
     def emit(results: Sequence[Result], as_json: bool) -> None:
         rows = [
