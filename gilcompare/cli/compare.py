@@ -10,6 +10,7 @@ from typing import Any
 
 from gilcompare.cli.common import PROG, show_progress
 from gilcompare.cli.options import choices, positive_float, positive_int, positive_ints, split_list
+from gilcompare.cli.options import workloads as workload_names
 from gilcompare.errors import EXIT_FAILED, UsageError
 from gilcompare.measure.cells import Cell
 from gilcompare.models import MODELS
@@ -41,7 +42,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not names:
         raise UsageError("--python names the builds to compare, e.g. --python 3.14,3.14t")
     builds = compare.resolve_builds(names, discover())
-    workloads = choices("workload", args.workload, list(WORKLOADS), ["count"])
+    workloads = workload_names(args.workload, list(WORKLOADS), ["count"])
     models = choices("model", args.model, list(MODELS), ["serial", "threads", "processes-fork"])
     workers = positive_ints("--workers", args.workers, [2])
     rounds = positive_int("--rounds", args.rounds)

@@ -8,8 +8,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from gilcompare.api import own_models, own_workers
 from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options
 from gilcompare.cli.options import choices, positive_int, positive_ints
+from gilcompare.cli.options import workloads as workload_names
 from gilcompare.cli.progress import Progress
 from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
 from gilcompare.measure import engine
@@ -27,7 +29,14 @@ from gilcompare.settings import (
     PROFILES,
     SCALINGS,
 )
-from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS
+from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS, user
+
+OWN_HELP = (
+    "package.module:function or path/to/file.py:function, a top-level function that takes "
+    "one integer (units of work) and returns the same value under every model, or an async "
+    "def for the asyncio model; alone, it is measured under every model here at 1 worker and "
+    "at the usable CPUs, and the run ends with the answer in one line"
+)
 
 RUN_COLUMNS = [
     ("workload", "workload"),
@@ -46,12 +55,17 @@ RUN_COLUMNS = [
 ]
 
 
-def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
-    """The measurements a run would make and an estimated duration; nothing is measured."""
+def _dry_run(order: Sequence[Cell], as_json: bool, timeout: float | None = None) -> int:
+    """The measurements a run would make and an estimated duration; nothing is measured but
+    one task of each function of the user's, timed once to know what a unit costs."""
     rows = []
+    scale = _own_unit_cost(order, timeout)
     for cell in order:
         workload = WORKLOADS[cell.workload]
         sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+        estimate = estimate_seconds(cell)
+        if cell.workload in scale:
+            estimate = CHILD_START_S + (estimate - CHILD_START_S) * scale[cell.workload]
         rows.append(
             {
                 "workload": cell.workload,
@@ -61,7 +75,7 @@ def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
                 "tasks": len(sizes),
                 "units": sizes[0] if sizes else 0,
                 "repeat": cell.repeat,
-                "estimate_s": estimate_seconds(cell),
+                "estimate_s": estimate,
             }
         )
     total = sum(row["estimate_s"] for row in rows)
@@ -79,12 +93,42 @@ def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
         ("estimate_s", "estimate s"),
     ]
     print(table(rows, columns))
+    own = "".join(
+        f"; one task of {name} took {ms * MS_PER_UNIT:.3g} ms per unit here (timed once)"
+        for name, ms in scale.items()
+    )
     print(
         f"{len(rows)} measurements, about {clock(total)} in all: an estimate assuming "
-        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`), ideal speedups and "
-        f"{CHILD_START_S:g} s to start each measurement's child; nothing was measured"
+        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`){own}, ideal speedups and "
+        f"{CHILD_START_S:g} s to start each measurement's child; nothing else was measured"
     )
     return 0
+
+
+def _own_unit_cost(order: Sequence[Cell], timeout: float | None) -> dict[str, float]:
+    """For each function of the user's, its cost per unit over the assumed MS_PER_UNIT, from
+    one task timed in an isolated child; a task that fails is one line and exit 1."""
+    from gilcompare.measure import isolate
+
+    scale: dict[str, float] = {}
+    for cell in order:
+        if not user.is_user_spec(cell.workload) or cell.workload in scale:
+            continue
+        units = plan(WORKLOADS[cell.workload], "strong", 1, cell.profile, cell.size)[0]
+        try:
+            out = isolate.call(
+                "gilcompare.workloads.user:time_task",
+                {"spec": cell.workload, "units": units},
+                timeout,
+            )
+        except isolate.IsolatedFailure as failure:
+            raise TaskFailed(f"{cell.workload}({units}) failed: {failure.reason}") from None
+        scale[cell.workload] = out["seconds"] * 1000 / units / MS_PER_UNIT
+    return scale
+
+
+class TaskFailed(RuntimeError):
+    """One task of the user's function failed before the run (--dry-run's timing)."""
 
 
 def result_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
@@ -138,7 +182,10 @@ def _exit_status(results: Sequence[Result]) -> int:
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in results) else 0
 
 
-def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None) -> int:
+def run_and_emit(
+    cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None, after: Any = None
+) -> int:
+    """Measure the cells, show them (``emit``), then ``after(results)`` once all are in."""
     emit = emit or emit_results
     output = getattr(args, "output", None)
     plot = getattr(args, "plot", None)
@@ -151,7 +198,11 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
         validate.check_target("--plot", plot)
         check_target(plot)
     if getattr(args, "dry_run", False):
-        return _dry_run(measuring_order(cells), args.json)
+        try:
+            return _dry_run(measuring_order(cells), args.json, args.timeout)
+        except TaskFailed as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     saver = _Saver(output) if output else None
     progress = Progress(not args.quiet, args.debug)
     try:
@@ -165,6 +216,8 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
         return exc.status
     progress.close()
     emit(results, args.json)
+    if after is not None:
+        after(results)
     if note := gil_reenabled(results):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     if note := noisy_host(results):
@@ -226,8 +279,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
-    models = choices("model", args.model, list(MODELS), list(STANDARD_MODELS))
+    workloads = workload_names(args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
+    own = all(user.is_user_spec(w) for w in workloads)
+    # your own function alone: the grid that answers "which model for it here" — every model
+    # this interpreter has, at 1 worker and at every usable CPU
+    standard = own_models() if own else list(STANDARD_MODELS)
+    models = choices("model", args.model, list(MODELS), standard)
     if args.dask_scheduler is not None:  # the children (and their workers) read it
         from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
 
@@ -236,7 +293,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         os.environ[DASK_SCHEDULER_ENV] = address
-    workers = positive_ints("--workers", args.workers, DEFAULT_WORKERS)
+    workers = positive_ints("--workers", args.workers, own_workers() if own else DEFAULT_WORKERS)
+    if own and "serial" not in models:  # every speedup and the answer are relative to it
+        models.insert(0, "serial")
     repeat = positive_int("--repeat", args.repeat)
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
@@ -250,12 +309,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
         shape.update(size=size, tasks=tasks, repeat=repeat)
         cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
-    return run_and_emit(cells, args)
+    return run_and_emit(cells, args, after=lambda results: _answer(results, args))
+
+
+def _answer(results: Sequence[Result], args: argparse.Namespace) -> None:
+    """After the table, the one-line answer for each function of the user's."""
+    from gilcompare.report.answer import answers, winner_costs
+
+    if args.json or not any(user.is_user_spec(r.workload) for r in results):
+        return
+    costs = None if args.no_costs else winner_costs(results, args.timeout)
+    for line in answers(results, costs):
+        print(line)
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Milliseconds one unit of each workload costs here, serially (for checking UNITS)."""
-    workloads = choices("workload", args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
+    workloads = workload_names(args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
     repeat = positive_int("--repeat", args.repeat)
     cells = [Cell(w, "serial", 1, "strong", "warm", "quick", None, 4, repeat) for w in workloads]
 
@@ -289,7 +359,8 @@ def add_run(sub: Any) -> None:
         "--workload",
         action="append",
         metavar="W",
-        help="workload(s), comma-separated or repeated (default: all but faults)",
+        help="workload(s), comma-separated or repeated (default: all but faults); or your own "
+        f"function: {OWN_HELP}",
     )
     run.add_argument(
         "--model",
@@ -349,6 +420,12 @@ def add_run(sub: Any) -> None:
     )
     run.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
     run.add_argument(
+        "--no-costs",
+        action="store_true",
+        help="for your own function, skip probing the winner's start and memory cost after "
+        "the run (three cold starts and three memory samples)",
+    )
+    run.add_argument(
         "--dry-run",
         action="store_true",
         help="list the measurements and an estimated duration, measure nothing",
@@ -369,6 +446,8 @@ def add_report(sub: Any) -> None:
 def add_calibrate(sub: Any) -> None:
     """The `calibrate` command's options."""
     calibrate = sub.add_parser("calibrate", help="cost of one unit of each workload here")
-    calibrate.add_argument("--workload", action="append", metavar="W")
+    calibrate.add_argument(
+        "--workload", action="append", metavar="W", help=f"workload(s), or your own: {OWN_HELP}"
+    )
     measurement_options(calibrate, repeat=3)
     calibrate.set_defaults(func=cmd_calibrate)
