@@ -17,7 +17,7 @@ from gilcompare.models import MODELS
 from gilcompare.report import validate
 from gilcompare.report.tables import table, to_json
 from gilcompare.settings import DEFAULT_PROFILE, DEFAULT_TIMEOUT, PROFILES, SCALINGS
-from gilcompare.workloads import WORKLOADS
+from gilcompare.workloads import WORKLOADS, user
 
 COMPARE_COLUMNS = [
     ("workload", "workload"),
@@ -61,6 +61,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         show_progress(not args.quiet, line, done=True)
 
+    _check_found(builds, [w for w in workloads if user.is_user_spec(w)], timeout)
     for note in _unmatched(builds):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     rows = compare.compare(builds, cells, rounds, timeout, progress)
@@ -85,6 +86,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(compare_plot(records, args.plot), file=sys.stderr)
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in rows) else 0
+
+
+def _check_found(builds: Any, specs: list[str], timeout: float) -> None:
+    """Every interpreter finds every function of the user's, or one line and exit 2 naming
+    the interpreter and what it lacks (the module, or a module it imports)."""
+    from gilcompare.measure import isolate
+    from gilcompare.measure.compare import package_path
+
+    if not specs:
+        return
+    with package_path() as path:
+        for build in builds:
+            env = {**build.env, "PYTHONPATH": path}
+            for spec in specs:
+                try:
+                    out = isolate.call(
+                        "gilcompare.workloads.user:found",
+                        {"spec": spec},
+                        timeout,
+                        build.interpreter.path,
+                        env,
+                    )
+                except isolate.IsolatedFailure as failure:
+                    out = {"error": failure.reason}
+                if out.get("error"):
+                    raise UsageError(f"--workload {spec} on {build.label}: {out['error']}")
 
 
 def _unmatched(builds: Any) -> list[str]:

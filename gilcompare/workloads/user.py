@@ -49,7 +49,9 @@ def split(spec: str) -> tuple[str, str, bool]:
     target, _, attr = spec.rpartition(":")
     if not target or not attr or not all(part.isidentifier() for part in attr.split(".")):
         raise UserWorkloadError(f"{CONTRACT}, got {spec!r}")
+    # a path: a .py name, a slash, or a file that exists (notes.txt:f is a file, not Python)
     is_path = target.endswith(".py") or "/" in target or os.sep in target
+    is_path = is_path or os.path.isfile(target)
     if not is_path and not all(part.isidentifier() for part in target.split(".")):
         raise UserWorkloadError(
             f"{target!r} is neither a module name nor a path to a .py file: {CONTRACT}"
@@ -167,7 +169,22 @@ class UserFunction:
         if isinstance(out, types.CoroutineType):
             import asyncio
 
-            return asyncio.run(out)
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return asyncio.run(out)
+            # called on a running loop (the asyncio model's warm-up): a loop of its own on a
+            # thread of its own, since asyncio.run cannot nest
+            import threading
+
+            box: list[Any] = []
+            thread = threading.Thread(target=lambda: box.append(_outcome(asyncio.run, out)))
+            thread.start()
+            thread.join()
+            ok, value = box[0]
+            if not ok:
+                raise value
+            return value
         return out
 
     def __reduce__(self) -> tuple[Any, tuple[str]]:
@@ -175,6 +192,13 @@ class UserFunction:
 
     def __repr__(self) -> str:
         return f"UserFunction({self.spec!r})"
+
+
+def _outcome(fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    try:
+        return True, fn(*args)
+    except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+        return False, exc
 
 
 def __getattr__(name: str) -> Any:
@@ -241,3 +265,13 @@ def time_task(spec: str, units: int) -> dict[str, float]:
     t0 = time.perf_counter()
     fn(units)
     return {"seconds": time.perf_counter() - t0}
+
+
+def found(spec: str) -> dict[str, str]:
+    """Whether this interpreter finds the function: {} or {"error": why} (run by
+    ``compare`` in each interpreter before it measures anything)."""
+    try:
+        resolve(spec)
+    except UserWorkloadError as exc:
+        return {"error": str(exc)}
+    return {}
