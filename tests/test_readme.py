@@ -202,7 +202,7 @@ def test_own_code_example_runs_as_written(tmp_path: Path) -> None:
         )  # fmt: skip
         assert proc.returncode == 0, f"{line}\n{proc.stderr}"
         outputs.append(proc.stdout)
-    assert "in all" in outputs[0] and "timed once" in outputs[0]
+    assert "in all" in outputs[0] and "from one task timed here" in outputs[0]
     assert "answer for mine.py:crunch: best at 1 worker: serial" in outputs[1]
     proc = subprocess.run(
         [sys.executable, "measure.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600

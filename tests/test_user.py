@@ -55,6 +55,8 @@ def own_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (tmp_path / name).write_text(textwrap.dedent(text))
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path)
+    # as on a machine without PYTHONDONTWRITEBYTECODE: an import would write __pycache__
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
     monkeypatch.setattr(user, "_RESOLVED", {})
     monkeypatch.setattr("sys.path", list(__import__("sys").path))
     modules = dict(__import__("sys").modules)
@@ -229,4 +231,31 @@ def test_dry_run_says_what_a_first_run_measures(cli) -> None:  # type: ignore[no
     rows = [line.split() for line in out.splitlines() if line.startswith("examples/")]
     assert {r[1] for r in rows} == set(own_models())
     assert {int(r[2]) for r in rows} == set(own_workers())
-    assert "ms per unit here (timed once)" in out and "in all" in out
+    assert "ms per unit, from one task timed here" in out and "in all" in out
+
+
+def test_a_module_no_subinterpreter_can_import_fails_that_cell(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A function whose module imports an extension without subinterpreter support (readline):
+    under compare on 3.12+, its subinterpreter cells fail saying so, serial is ok, exit 1."""
+    from gilcompare.interpreters import discover
+
+    found = {
+        ".".join(map(str, i.version_tuple[:2]))
+        for i in discover()
+        if i.version_tuple >= (3, 12) and not i.free_threaded and i.prerelease is None
+    }
+    if len(found) < 2:
+        pytest.skip("needs two CPython builds of 3.12 or later (subinterpreters)")
+    module = tmp_path / "uses_readline.py"
+    module.write_text("import readline  # noqa: F401\n\n\ndef f(units):\n    return units\n")
+    proc = cli(
+        "compare", "--python", ",".join(sorted(found)[:2]), "--workload", f"{module}:f",
+        "--model", "serial,subinterpreters", "--profile", "tiny", "--rounds", "1", "--json",
+        "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert {r["status"] for r in rows if r["model"] == "serial"} == {"ok"}
+    sub = [r for r in rows if r["model"] == "subinterpreters"]
+    assert sub and all(r["status"] == "failed" for r in sub)
+    assert all("readline does not support loading in subinterpreters" in r["reason"] for r in sub)

@@ -298,7 +298,14 @@ def add_compare(sub: Any) -> None:
         help="builds, the first the reference: tags as `gilcompare pythons` shows them "
         "(3.14, 3.14t) or a free-threaded build's PYTHON_GIL=1 twin (3.14t+gil)",
     )
-    comp.add_argument("--workload", action="append", metavar="W", help="default: count")
+    comp.add_argument(
+        "--workload",
+        action="append",
+        metavar="W",
+        help="default: count; or your own function, package.module:function or "
+        "path/to/file.py:function, which every interpreter must find (from the current "
+        "directory or its own site-packages)",
+    )
     comp.add_argument(
         "--model", action="append", metavar="M", help="default: serial,threads,processes-fork"
     )

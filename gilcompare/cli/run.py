@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gilcompare.api import own_models, own_workers
+from gilcompare.cli import own
 from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options
 from gilcompare.cli.options import choices, positive_int, positive_ints
 from gilcompare.cli.options import workloads as workload_names
@@ -29,14 +29,7 @@ from gilcompare.settings import (
     PROFILES,
     SCALINGS,
 )
-from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS, user
-
-OWN_HELP = (
-    "package.module:function or path/to/file.py:function, a top-level function that takes "
-    "one integer (units of work) and returns the same value under every model, or an async "
-    "def for the asyncio model; alone, it is measured under every model here at 1 worker and "
-    "at the usable CPUs, and the run ends with the answer in one line"
-)
+from gilcompare.workloads import DEFAULT_WORKLOADS, WORKLOADS
 
 RUN_COLUMNS = [
     ("workload", "workload"),
@@ -59,13 +52,11 @@ def _dry_run(order: Sequence[Cell], as_json: bool, timeout: float | None = None)
     """The measurements a run would make and an estimated duration; nothing is measured but
     one task of each function of the user's, timed once to know what a unit costs."""
     rows = []
-    scale = _own_unit_cost(order, timeout)
+    scale = own.unit_cost(order, timeout)
     for cell in order:
         workload = WORKLOADS[cell.workload]
         sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
-        estimate = estimate_seconds(cell)
-        if cell.workload in scale:
-            estimate = CHILD_START_S + (estimate - CHILD_START_S) * scale[cell.workload]
+        estimate = own.estimate(cell, estimate_seconds(cell), scale)
         rows.append(
             {
                 "workload": cell.workload,
@@ -93,42 +84,15 @@ def _dry_run(order: Sequence[Cell], as_json: bool, timeout: float | None = None)
         ("estimate_s", "estimate s"),
     ]
     print(table(rows, columns))
-    own = "".join(
-        f"; one task of {name} took {ms * MS_PER_UNIT:.3g} ms per unit here (timed once)"
-        for name, ms in scale.items()
-    )
+    timed, then = own.dry_run_notes(scale)
     print(
         f"{len(rows)} measurements, about {clock(total)} in all: an estimate assuming "
-        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`){own}, ideal speedups and "
+        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`){timed}, ideal speedups and "
         f"{CHILD_START_S:g} s to start each measurement's child; nothing else was measured"
     )
+    if then:
+        print(then)
     return 0
-
-
-def _own_unit_cost(order: Sequence[Cell], timeout: float | None) -> dict[str, float]:
-    """For each function of the user's, its cost per unit over the assumed MS_PER_UNIT, from
-    one task timed in an isolated child; a task that fails is one line and exit 1."""
-    from gilcompare.measure import isolate
-
-    scale: dict[str, float] = {}
-    for cell in order:
-        if not user.is_user_spec(cell.workload) or cell.workload in scale:
-            continue
-        units = plan(WORKLOADS[cell.workload], "strong", 1, cell.profile, cell.size)[0]
-        try:
-            out = isolate.call(
-                "gilcompare.workloads.user:time_task",
-                {"spec": cell.workload, "units": units},
-                timeout,
-            )
-        except isolate.IsolatedFailure as failure:
-            raise TaskFailed(f"{cell.workload}({units}) failed: {failure.reason}") from None
-        scale[cell.workload] = out["seconds"] * 1000 / units / MS_PER_UNIT
-    return scale
-
-
-class TaskFailed(RuntimeError):
-    """One task of the user's function failed before the run (--dry-run's timing)."""
 
 
 def result_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
@@ -200,7 +164,7 @@ def run_and_emit(
     if getattr(args, "dry_run", False):
         try:
             return _dry_run(measuring_order(cells), args.json, args.timeout)
-        except TaskFailed as exc:
+        except own.TaskFailed as exc:
             print(f"{PROG}: {exc}", file=sys.stderr)
             return EXIT_FAILED
     saver = _Saver(output) if output else None
@@ -280,11 +244,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     workloads = workload_names(args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
-    own = all(user.is_user_spec(w) for w in workloads)
-    # your own function alone: the grid that answers "which model for it here" — every model
-    # this interpreter has, at 1 worker and at every usable CPU
-    standard = own_models() if own else list(STANDARD_MODELS)
-    models = choices("model", args.model, list(MODELS), standard)
+    own_models, own_workers = own.defaults(workloads)
+    models = choices("model", args.model, list(MODELS), own_models or list(STANDARD_MODELS))
     if args.dask_scheduler is not None:  # the children (and their workers) read it
         from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
 
@@ -293,9 +254,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         os.environ[DASK_SCHEDULER_ENV] = address
-    workers = positive_ints("--workers", args.workers, own_workers() if own else DEFAULT_WORKERS)
-    if own and "serial" not in models:  # every speedup and the answer are relative to it
-        models.insert(0, "serial")
+    workers = positive_ints("--workers", args.workers, own_workers or DEFAULT_WORKERS)
     repeat = positive_int("--repeat", args.repeat)
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
@@ -309,18 +268,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
         shape.update(size=size, tasks=tasks, repeat=repeat)
         cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
-    return run_and_emit(cells, args, after=lambda results: _answer(results, args))
-
-
-def _answer(results: Sequence[Result], args: argparse.Namespace) -> None:
-    """After the table, the one-line answer for each function of the user's."""
-    from gilcompare.report.answer import answers, winner_costs
-
-    if args.json or not any(user.is_user_spec(r.workload) for r in results):
-        return
-    costs = None if args.no_costs else winner_costs(results, args.timeout)
-    for line in answers(results, costs):
-        print(line)
+    return run_and_emit(cells, args, after=lambda results: own.answer(results, args))
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -360,7 +308,7 @@ def add_run(sub: Any) -> None:
         action="append",
         metavar="W",
         help="workload(s), comma-separated or repeated (default: all but faults); or your own "
-        f"function: {OWN_HELP}",
+        f"function: {own.HELP}",
     )
     run.add_argument(
         "--model",
@@ -419,12 +367,7 @@ def add_run(sub: Any) -> None:
         help="also write the JSON records to FILE after every measurement",
     )
     run.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
-    run.add_argument(
-        "--no-costs",
-        action="store_true",
-        help="for your own function, skip probing the winner's start and memory cost after "
-        "the run (three cold starts and three memory samples)",
-    )
+    run.add_argument("--no-costs", action="store_true", help=own.NO_COSTS_HELP)
     run.add_argument(
         "--dry-run",
         action="store_true",
@@ -447,7 +390,7 @@ def add_calibrate(sub: Any) -> None:
     """The `calibrate` command's options."""
     calibrate = sub.add_parser("calibrate", help="cost of one unit of each workload here")
     calibrate.add_argument(
-        "--workload", action="append", metavar="W", help=f"workload(s), or your own: {OWN_HELP}"
+        "--workload", action="append", metavar="W", help=f"workload(s), or your own: {own.HELP}"
     )
     measurement_options(calibrate, repeat=3)
     calibrate.set_defaults(func=cmd_calibrate)

@@ -70,6 +70,8 @@ def _import_module(name: str) -> types.ModuleType:
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
+    writes = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # nothing left behind beside the user's files
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
@@ -86,6 +88,8 @@ def _import_module(name: str) -> types.ModuleType:
         raise UserWorkloadError(
             f"importing {name!r} raised {type(exc).__name__}: {exc}".rstrip(": ")
         ) from None
+    finally:
+        sys.dont_write_bytecode = writes
 
 
 def _load_file(path: str) -> types.ModuleType:
