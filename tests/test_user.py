@@ -259,3 +259,20 @@ def test_a_module_no_subinterpreter_can_import_fails_that_cell(cli, tmp_path: Pa
     sub = [r for r in rows if r["model"] == "subinterpreters"]
     assert sub and all(r["status"] == "failed" for r in sub)
     assert all("readline does not support loading in subinterpreters" in r["reason"] for r in sub)
+
+
+def test_report_reads_a_run_of_ones_own_function(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """run --output keeps a user function's records under its name; report reads them back
+    (a name with a colon is a function of the user's, not an unknown workload)."""
+    from gilcompare.measure.cells import Result
+    from gilcompare.report.records import save_results
+
+    path = tmp_path / "run.json"
+    save_results(str(path), [Result("mine.py:work", "threads", 2, "strong", "warm", "ok")])
+    assert main(["report", str(path)]) == 0
+    assert "mine.py:work" in capsys.readouterr().out
+    path.write_text(path.read_text().replace("mine.py:work", "mine"))
+    assert main(["report", str(path)]) == 2
+    assert 'unknown workload "mine"' in capsys.readouterr().err
