@@ -67,7 +67,8 @@ def test_params_come_from_the_subclass() -> None:
 
 @pytest.mark.skipif(
     importlib.util.find_spec("asv") is None,
-    reason="asv is not installed here (pip install 'gilcompare[test]')",
+    reason="asv is not installed here (pip install asv; nox -s tests installs it on the newest "
+    "Python with a GIL)",
 )
 def test_a_users_asv_suite_runs_the_grid(tmp_path: Path) -> None:
     """A project with one function and a benchmarks/ module of two subclasses: `asv run
