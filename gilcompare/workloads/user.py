@@ -21,6 +21,7 @@ import importlib
 import importlib.util
 import os
 import sys
+import threading
 import types
 from typing import Any, Callable
 
@@ -33,6 +34,7 @@ GIL_VALUES = ("holds", "releases", "waits")
 _HEX = "_spec_"  # a UserFunction's qualname: how 3.12/3.13 subinterpreters find it by name
 
 _RESOLVED: dict[str, Callable[..., Any]] = {}
+_LOCK = threading.RLock()
 
 
 class UserWorkloadError(ValueError):
@@ -138,6 +140,14 @@ def resolve(spec: str) -> Callable[..., Any]:
     fn = _RESOLVED.get(spec)
     if fn is not None:
         return fn
+    with _LOCK:  # threads warming up together load a file once
+        return _resolve(spec)
+
+
+def _resolve(spec: str) -> Callable[..., Any]:
+    fn = _RESOLVED.get(spec)
+    if fn is not None:
+        return fn
     target, attr, is_path = split(spec)
     module = _load_file(target) if is_path else _import_module(target)
     obj: Any = module
@@ -179,8 +189,6 @@ class UserFunction:
                 return asyncio.run(out)
             # called on a running loop (the asyncio model's warm-up): a loop of its own on a
             # thread of its own, since asyncio.run cannot nest
-            import threading
-
             box: list[Any] = []
             thread = threading.Thread(target=lambda: box.append(_outcome(asyncio.run, out)))
             thread.start()
