@@ -276,3 +276,13 @@ def test_report_reads_a_run_of_ones_own_function(
     path.write_text(path.read_text().replace("mine.py:work", "mine"))
     assert main(["report", str(path)]) == 2
     assert 'unknown workload "mine"' in capsys.readouterr().err
+
+
+def test_dry_run_of_a_function_that_raises_is_one_line_and_exit_1(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--dry-run times one task; a function that raises there is one line and exit 1."""
+    faulty = tmp_path / "faulty.py"
+    faulty.write_text(FAULTY)
+    proc = cli("run", "--workload", f"{faulty}:raises", "--dry-run")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "raises(50) failed" in proc.stderr and "the function itself failed" in proc.stderr
