@@ -112,8 +112,10 @@ def plan(
 
 
 def checksum(results: list[Any]) -> str:
-    """A short digest of a task list's results, in order."""
-    return hashlib.sha256(json.dumps(results, sort_keys=True).encode()).hexdigest()[:16]
+    """A short digest of a task list's results, in order (a value JSON cannot hold, such as
+    a user's bytes or set, by its repr)."""
+    text = json.dumps(results, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def ideal_speedup(workload: Workload, workers: int, cpus: int | None = None) -> int:

@@ -105,8 +105,11 @@ def time_left(started: float, estimates: Sequence[float], done: int) -> tuple[fl
 
 
 def ordered(results: list[Result]) -> list[Result]:
-    """Group by workload (in the registry's order), serial first, then models, then workers."""
+    """Group by workload (in the registry's order, the user's own after the built-ins), serial
+    first, then models, then workers."""
     w_rank = {name: i for i, name in enumerate(WORKLOADS)}
+    for r in results:
+        w_rank.setdefault(r.workload, len(w_rank))
     m_rank = {name: i for i, name in enumerate(MODELS)}
     return sorted(
         results, key=lambda r: (w_rank[r.workload], m_rank[r.model], r.control, r.workers)

@@ -30,6 +30,7 @@ _EXPORTS = {
     "MODELS": "registry",
     "MODELS_ENV": "registry",
     "STANDARD_MODELS": "registry",
+    "THREAD_POOL": "registry",
     "Model": "registry",
     "ModelNames": "registry",
     "available_models": "registry",

@@ -40,6 +40,8 @@ from gilcompare.models.standard import (
 
 MODELS_ENV = "GILCOMPARE_MODELS"  # module:object[,module:object...]: models added to these
 BASELINE = "serial"  # what every speedup is relative to
+# the plain thread pool: its speedup says how much of a function runs without the GIL
+THREAD_POOL = "threads"
 
 _PROCESSES = {"shares_memory": False, "workers_are": "processes"}
 
@@ -240,6 +242,7 @@ __all__ = [
     "MODELS_ENV",
     "ModelNames",
     "STANDARD_MODELS",
+    "THREAD_POOL",
     "Model",
     "available_models",
     "get_model",

@@ -85,8 +85,20 @@ def _aborts_312(module: str) -> str | None:
     return f"{module} in a subinterpreter makes CPython 3.12 abort at exit (fixed in 3.13)"
 
 
-WORKLOADS: dict[str, Workload] = {
-    w.name: w
+class _Registry(dict):  # type: ignore[type-arg]
+    """The built-in workloads by name; a name with a colon is a function of the user's
+    (gilcompare.workloads.user), found on lookup but never listed."""
+
+    def __missing__(self, name: str) -> Workload:
+        if isinstance(name, str) and ":" in name:
+            from gilcompare.workloads import user
+
+            return user.workload(name)  # type: ignore[no-any-return]
+        raise KeyError(name)
+
+
+WORKLOADS: dict[str, Workload] = _Registry(
+    (w.name, w)
     for w in [
         Workload(
             name="count",
@@ -219,7 +231,7 @@ WORKLOADS: dict[str, Workload] = {
             fault=True,
         ),
     ]
-}
+)
 
 # the shared-object family runs when asked for (gilcompare run --workload shared_method ...)
 # and in benchmarks/shared_objects.py: eight more workloads would double the default run
@@ -234,4 +246,7 @@ def get_workload(name: str) -> Workload:
     try:
         return WORKLOADS[name]
     except KeyError:
-        raise ValueError(f"unknown workload {name!r}: choose from {', '.join(WORKLOADS)}") from None
+        raise ValueError(
+            f"unknown workload {name!r}: choose from {', '.join(WORKLOADS)}, or name a function "
+            "of your own (package.module:function or path/to/file.py:function)"
+        ) from None
