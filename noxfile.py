@@ -62,6 +62,10 @@ ASV_CHECK_PYTHON = GIL_PYTHONS[-1] if GIL_PYTHONS else None
 def tests(session: nox.Session) -> None:
     """Run the test suite on every CPython 3.9+ found on this machine."""
     session.install(PREFER_BINARY, "-e", ".[test]")
+    if session.python == ASV_CHECK_PYTHON:
+        # before pytest: tests/test_asv_own.py runs asv on a user's suite where asv is
+        # installed (not in the test extra: asv's compiled part has no free-threaded wheel)
+        session.install("asv")
     session.run("pytest", *session.posargs)
     if session.python == ASV_CHECK_PYTHON:
         _asv_check(session)

@@ -35,13 +35,13 @@ PROFILES: dict[str, Profile] = {
     p.name: p
     for p in [
         # must never change: the numbers in results/ and on the site were measured with it
-        Profile("standard", task_units=50, tasks=16, wait_tasks=64, weak_tasks_per_worker=2),
-        Profile("quick", task_units=20, tasks=8, wait_tasks=64, weak_tasks_per_worker=1),
-        Profile("tiny", task_units=1, tasks=4, wait_tasks=8, weak_tasks_per_worker=1),
+        Profile(name="standard", task_units=50, tasks=16, wait_tasks=64, weak_tasks_per_worker=2),
+        Profile(name="quick", task_units=20, tasks=8, wait_tasks=64, weak_tasks_per_worker=1),
+        Profile(name="tiny", task_units=1, tasks=4, wait_tasks=8, weak_tasks_per_worker=1),
         # the asv suite's (benchmarks/): small enough for the suite to fit in 6 minutes per
         # interpreter, large enough that dispatch stays small beside the work: two fork
         # workers run count 1.8x faster than serial on 2 idle cores (1.75x with 20 units)
-        Profile("asv", task_units=30, tasks=8, wait_tasks=8, weak_tasks_per_worker=1),
+        Profile(name="asv", task_units=30, tasks=8, wait_tasks=8, weak_tasks_per_worker=1),
     ]
 }
 

@@ -19,7 +19,14 @@ PLAIN = "'--prefix={p}' '--with-ensurepip=install'"
 def build(version: str, free: bool, args: str = PLAIN, shared: bool = False) -> BuildInfo:
     prefix = f"/opt/{version}{'t' if free else ''}"
     config = args.format(p=prefix) + (" '--disable-gil'" if free else "")
-    return BuildInfo(f"{prefix}/bin/python3", version, free, config, shared, prefix)
+    return BuildInfo(
+        path=f"{prefix}/bin/python3",
+        version=version,
+        free_threaded=free,
+        config_args=config,
+        shared=shared,
+        prefix=prefix,
+    )
 
 
 @pytest.mark.parametrize("version", ["3.13.15", "3.14.7", "3.15.0rc1"])

@@ -38,26 +38,44 @@ def test_ideal_speedup() -> None:
 
 def test_baseline_runs_the_same_task_list() -> None:
     """A weak cell's serial baseline has the same workers (so the same tasks)."""
-    cell = Cell("count", "threads", 4, "weak")
+    cell = Cell(workload="count", model="threads", workers=4, scaling="weak")
     assert cell.baseline().model == "serial" and cell.baseline().workers == 4
-    assert Cell("count", "threads", 4).baseline().workers == 1
+    assert Cell(workload="count", model="threads", workers=4).baseline().workers == 1
 
 
 def test_measure_records_conditions() -> None:
     """A measurement carries its checksum, GIL status, metadata and timings."""
-    r = measure(Cell("sleep", "threads", 4, profile="tiny", repeat=2))
+    r = measure(Cell(workload="sleep", model="threads", workers=4, profile="tiny", repeat=2))
     assert r.status == "ok" and len(r.times) == 2 and r.seconds > 0
     assert r.workers_seen == 4 and r.gil_enabled is gil_enabled()  # threads share this GIL
     assert {"python", "free_threaded", "cpu_count", "cpu_usable"} <= set(r.meta)
-    serial = measure(Cell("sleep", "serial", 1, profile="tiny", repeat=2))
+    serial = measure(Cell(workload="sleep", model="serial", workers=1, profile="tiny", repeat=2))
     r.compare(serial)
     assert r.status == "ok" and r.speedup > 1.5  # 8 tasks of 1 ms over 4 threads
 
 
 def test_compare_flags_a_wrong_answer() -> None:
     """A fast wrong answer is a mismatch, not a speedup."""
-    fast = Result("count", "threads", 2, "strong", "warm", "ok", seconds=0.1, checksum="a")
-    slow = Result("count", "serial", 1, "strong", "warm", "ok", seconds=1.0, checksum="b")
+    fast = Result(
+        workload="count",
+        model="threads",
+        workers=2,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        seconds=0.1,
+        checksum="a",
+    )
+    slow = Result(
+        workload="count",
+        model="serial",
+        workers=1,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        seconds=1.0,
+        checksum="b",
+    )
     fast.compare(slow)
     assert fast.status == "mismatch" and fast.speedup is None
 
@@ -65,9 +83,16 @@ def test_compare_flags_a_wrong_answer() -> None:
 def test_cold_mode_and_skips() -> None:
     """Cold mode times create+run+shutdown; an impossible combination is skipped."""
     assert (
-        measure(Cell("sleep", "threads", 2, mode="cold", profile="tiny", repeat=1)).status == "ok"
+        measure(
+            Cell(
+                workload="sleep", model="threads", workers=2, mode="cold", profile="tiny", repeat=1
+            )
+        ).status
+        == "ok"
     )
-    r = measure(Cell("numpy", "subinterpreters", 2, profile="tiny", repeat=1))
+    r = measure(
+        Cell(workload="numpy", model="subinterpreters", workers=2, profile="tiny", repeat=1)
+    )
     assert r.status == "skipped" and r.reason
 
 
@@ -83,13 +108,22 @@ def test_a_parallel_cell_reads_the_noise_gauge_every_round() -> None:
     """A paired cell with two workers carries one gauge reading per round and a noisy-host
     verdict; a one-worker cell needs one core, and a task list too short to time says
     nothing: neither reads it."""
-    two = measure(Cell("count", "threads", 2, profile="tiny", size=10, tasks=4, repeat=3))
+    two = measure(
+        Cell(
+            workload="count", model="threads", workers=2, profile="tiny", size=10, tasks=4, repeat=3
+        )
+    )
     assert two.status == "ok" and len(two.gauge) == 3
     assert all(reading > 0 for reading in two.gauge)
     assert two.noisy_host is (sorted(two.gauge)[1] < 1.6)
-    one = measure(Cell("count", "threads", 1, profile="tiny", size=10, tasks=4, repeat=3))
+    one = measure(
+        Cell(
+            workload="count", model="threads", workers=1, profile="tiny", size=10, tasks=4, repeat=3
+        )
+    )
     assert one.gauge == [] and one.noisy_host is None
-    short = measure(Cell("count", "threads", 2, profile="tiny", tasks=4, repeat=3))
+    short = Cell(workload="count", model="threads", workers=2, profile="tiny", tasks=4, repeat=3)
+    short = measure(short)
     assert short.gauge == [] and short.noisy_host is None
 
 
@@ -125,5 +159,6 @@ def test_run_names_the_cells_a_noisy_host_spoiled() -> None:
 
 def test_a_result_ideal_counts_its_tasks() -> None:
     """Three waiting tasks on two workers: the busier worker waits twice, so the ideal is 1.5."""
-    r = measure(Cell("sleep", "threads", 2, profile="tiny", size=1, tasks=3, repeat=1))
+    shape = {"profile": "tiny", "size": 1, "tasks": 3, "repeat": 1}
+    r = measure(Cell(workload="sleep", model="threads", workers=2, **shape))
     assert r.status == "ok" and r.tasks == 3 and r.ideal == 1.5

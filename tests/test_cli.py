@@ -675,7 +675,16 @@ def test_run_and_compare_tables_print_the_interval() -> None:
     from gilcompare.measure.cells import Result
     from gilcompare.report.tables import table
 
-    r = Result("count", "threads", 2, "strong", "warm", "ok", seconds=1.0, speedup=1.934)
+    r = Result(
+        workload="count",
+        model="threads",
+        workers=2,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        seconds=1.0,
+        speedup=1.934,
+    )
     r.speedup_low, r.speedup_high = 1.881, 1.979
     assert "1.93× [1.88–1.98]" in table(result_rows([r]), RUN_COLUMNS)
     record = {
@@ -697,8 +706,24 @@ def test_seed_ratio_agrees_with_its_seconds(
     from gilcompare.measure.cells import Result
 
     def fake_run(cells, args, emit):  # type: ignore[no-untyped-def]
-        threads = Result("count", "threads", 2, "weak", "warm", "ok", times=[0.56, 0.55, 0.57])
-        procs = Result("count", "processes-fork", 2, "weak", "warm", "ok", times=[0.31] * 3)
+        threads = Result(
+            workload="count",
+            model="threads",
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            status="ok",
+            times=[0.56, 0.55, 0.57],
+        )
+        procs = Result(
+            workload="count",
+            model="processes-fork",
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            status="ok",
+            times=[0.31] * 3,
+        )
         threads.seconds, procs.seconds = 0.56, 0.31
         threads.speedup, procs.speedup = 1.0, 1.96  # their quotient is not the seconds' ratio
         emit([threads, procs], args.json)

@@ -107,7 +107,7 @@ def test_spawn_stands_for_the_processes_where_fork_cannot_run(tmp_path: Path) ->
     assert grid == ["serial", "threads", "processes-spawn", "subinterpreters", "asyncio"]
     assert "processes-fork" in spot and "processes-spawn" in spot
     from gilcompare.asv import suite
-    from gilcompare.models.registry import start_method_unavailable
+    from gilcompare.models.base import start_method_unavailable
 
     if start_method_unavailable("fork") is None:  # here, as on the machine of the results
         assert suite.GRID_MODELS == ("threads", "processes-fork", "subinterpreters", "asyncio")

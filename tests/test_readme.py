@@ -136,6 +136,44 @@ def _load_tool():
 readme = _load_tool()
 
 
+def _block(section: str, language: str, first_line: str) -> str:
+    """The fenced ``language`` block of a section whose text starts with ``first_line``."""
+    for block in re.findall(rf"```{language}\n(.*?)```", section, flags=re.S):
+        if block.startswith(first_line):
+            return block
+    raise AssertionError(f"README.md has no {language} block starting {first_line!r}")
+
+
+def test_own_code_example_runs_as_written(tmp_path: Path) -> None:
+    """The "Your own code" example as the README writes it: mine.py, the commands beside it
+    and measure.py run in a folder of their own, exit 0, and end with the answer line."""
+    import subprocess
+
+    section = _section(README.read_text(encoding="utf-8"), "Your own code")
+    (tmp_path / "mine.py").write_text(_block(section, "python", "# mine.py"))
+    (tmp_path / "measure.py").write_text(_block(section, "python", "# measure.py"))
+    commands = _block(section, "sh", "gilcompare run --workload mine.py:crunch")
+    lines = [line.split("  #")[0].strip() for line in commands.splitlines() if line.strip()]
+    assert len(lines) == 2 and "--dry-run" in lines[0]
+    outputs = []
+    for line in lines:
+        argv = shlex.split(line)
+        assert argv[0] == "gilcompare"
+        proc = subprocess.run(
+            [sys.executable, "-m", "gilcompare", *argv[1:]],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{line}\n{proc.stderr}"
+        outputs.append(proc.stdout)
+    assert "in all" in outputs[0] and "from one task timed here" in outputs[0]
+    assert "answer for mine.py:crunch: best at 1 worker: serial" in outputs[1]
+    proc = subprocess.run(
+        [sys.executable, "measure.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("answer for mine:crunch: best at 1 worker: serial")
+
+
 def test_readme_tables_are_current() -> None:
     """Every generated block of the README is what results/ gives today: stale tables fail."""
     text = README.read_text(encoding="utf-8")

@@ -26,6 +26,7 @@ from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
+from gilcompare.models import BASELINE
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
@@ -119,7 +120,7 @@ def _run_extras(
     results_dir: Path, machine: str, commit: str, problems: list[str]
 ) -> tuple[dict[str, rounds.BuildRounds], str | None]:
     """What ``nox -s bench`` kept beside one run: its rounds and the host's CPU model."""
-    run = asvresults.Run(machine, commit, dt.datetime.now(dt.timezone.utc))
+    run = asvresults.Run(machine=machine, commit=commit, date=dt.datetime.now(dt.timezone.utc))
     try:
         kept = rounds.load(results_dir, run)
     except UsageError as exc:
@@ -287,6 +288,7 @@ def build(
         "machines": data,
         "problems": problems,
         "default": {"machine": machine, "build": build},
+        "baseline": BASELINE,  # the model every speedup is over: the A/A row, not a column
         "reproduction": _reproduction(reproduction, problems),
     }
     page = html / PAGE

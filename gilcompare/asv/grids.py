@@ -68,7 +68,7 @@ class Grid:
 def observe_gil(workload: str, model: str, workers: int) -> GridResult:
     """Start and warm a model on a workload, and record whether its workers run with a GIL."""
     w = get_workload(workload)
-    cell = GridResult(workload, model, workers)
+    cell = GridResult(workload=workload, model=model, workers=workers)
     with local_peers(services_of(w)), get_model(model).start(workers) as pool:
         cell.gil_enabled = engine.gil_in_workers(pool.warm(w))
     return cell
@@ -135,7 +135,7 @@ def scaling_grid(
             for n in workers:
                 tasks = len(plan(w, ASV_SCALING, n, ASV_PROFILE))
                 ideal = 1 if model == CONTROL else ideal_speedup(w, n, None, tasks)
-                cell = GridResult(workload, model, n, ideal=ideal)
+                cell = GridResult(workload=workload, model=model, workers=n, ideal=ideal)
                 if reason is not None:
                     cell.status, cell.reason = "skipped", reason
                 grid.add(cell)
@@ -204,12 +204,26 @@ def gil_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[
             reason = get_model(model).cannot_run(get_workload(workload))
             for n in workers:
                 if reason is not None:
-                    grid.add(GridResult(workload, model, n, "skipped", reason))
+                    grid.add(
+                        GridResult(
+                            workload=workload,
+                            model=model,
+                            workers=n,
+                            status="skipped",
+                            reason=reason,
+                        )
+                    )
                     continue
                 try:
                     grid.add(observe_gil(workload, model, n))
                 except Exception as exc:
                     grid.add(
-                        GridResult(workload, model, n, "failed", f"{type(exc).__name__}: {exc}")
+                        GridResult(
+                            workload=workload,
+                            model=model,
+                            workers=n,
+                            status="failed",
+                            reason=f"{type(exc).__name__}: {exc}",
+                        )
                     )
     return grid

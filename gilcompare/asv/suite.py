@@ -38,8 +38,8 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from gilcompare.measure.sizing import default_workers, spot_workers
-from gilcompare.models import STANDARD_MODELS
-from gilcompare.models.registry import start_method_unavailable
+from gilcompare.models import BASELINE, MODELS, STANDARD_MODELS
+from gilcompare.models.base import start_method_unavailable
 from gilcompare.settings import ASV_PROFILE, DEFAULT_ROUNDS, get_profile
 from gilcompare.workloads import UNITS_VERSION
 
@@ -64,17 +64,19 @@ VERSION = _version()  # results with another version are not compared with these
 # spawn where fork is missing (Windows) or unsafe (macOS): fork is then skipped at the spot
 # with its reason, and a merged site shows fork's column from one machine, spawn's from another
 PROCESS_MODELS = ("processes-fork", "processes-spawn", "processes-forkserver")
-PROCESSES = "processes-fork" if start_method_unavailable("fork") is None else "processes-spawn"
-WARM_ALIKE = tuple(m for m in PROCESS_MODELS if m not in (PROCESSES, "processes-fork"))
+FORK_RUNS = start_method_unavailable("fork") is None
+PROCESSES = PROCESS_MODELS[0] if FORK_RUNS else PROCESS_MODELS[1]
+WARM_ALIKE = PROCESS_MODELS[1:] if FORK_RUNS else PROCESS_MODELS[2:]
 
 # the models each kind of benchmark compares (the module docstring says why these)
 GRID_MODELS = ("threads", PROCESSES, "subinterpreters", "asyncio")  # one of each kind
 # the A/A control: serial timed against serial in the same rounds as the other cells. Its
 # speedup should be 1.0; how far it strays is the noise floor of that run on that host
-CONTROL = "serial"
+CONTROL = BASELINE
 CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
-SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", *WARM_ALIKE))
-COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
+# every standard model that starts workers (serial starts nothing), a model registered too
+SPOT_MODELS = tuple(n for n in STANDARD_MODELS if MODELS[n].starts_workers and n not in WARM_ALIKE)
+COLD_MODELS = tuple(n for n in STANDARD_MODELS if MODELS[n].starts_workers)
 # what a cold run of the task list adds to a cold start: one pool of each kind, and spawn, the
 # start method that costs most (the cold-start probe times every model's start)
 COLD_RUN_MODELS = tuple(dict.fromkeys((*GRID_MODELS, "processes-spawn")))

@@ -30,7 +30,7 @@ from gilcompare.measure.conditions import environment, usable_cpus
 from gilcompare.measure.gauge import Gauge
 from gilcompare.measure.services import local_peers
 from gilcompare.measure.sizing import strong_tasks
-from gilcompare.models import get_model
+from gilcompare.models import BASELINE, get_model
 from gilcompare.settings import (
     CAPACITY_UNITS,
     DEFAULT_PROFILE,
@@ -68,7 +68,7 @@ class Cell:
             raise ValueError(f"unknown scaling {self.scaling!r}: choose from {', '.join(SCALINGS)}")
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}: choose from {', '.join(MODES)}")
-        if self.control and self.model != "serial":
+        if self.control and self.model != BASELINE:
             raise ValueError("a control cell times serial against serial: its model is serial")
         for name in ("workers", "repeat", "size", "tasks"):
             value = getattr(self, name)
@@ -79,15 +79,15 @@ class Cell:
         """The serial cell that runs exactly the same task list."""
         workers = self.workers if self.scaling == "weak" else 1
         return Cell(
-            self.workload,
-            "serial",
-            workers,
-            self.scaling,
-            "warm",
-            self.profile,
-            self.size,
-            self.tasks,
-            self.repeat,
+            workload=self.workload,
+            model=BASELINE,
+            workers=workers,
+            scaling=self.scaling,
+            mode="warm",
+            profile=self.profile,
+            size=self.size,
+            tasks=self.tasks,
+            repeat=self.repeat,
         )
 
 
@@ -116,8 +116,10 @@ def plan(
 
 
 def checksum(results: list[Any]) -> str:
-    """A short digest of a task list's results, in order."""
-    return hashlib.sha256(json.dumps(results, sort_keys=True).encode()).hexdigest()[:16]
+    """A short digest of a task list's results, in order (a value JSON cannot hold, such as
+    a user's bytes or set, by its repr)."""
+    text = json.dumps(results, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def ideal_speedup(
@@ -227,7 +229,7 @@ def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") 
         gil=workload.gil,
         start_method=model.start_method,
         control=cell.control,
-        ideal=1 if cell.model == "serial" else ideal_speedup(workload, cell.workers, None, n),
+        ideal=1 if cell.model == BASELINE else ideal_speedup(workload, cell.workers, None, n),
         python=env["python"],
         free_threaded=env["free_threaded"],
         cpu_count=env["cpu_count"],
@@ -252,7 +254,7 @@ def measure(cell: Cell) -> Result:
     sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
     digests: set[str] = set()
     needed = {workload.service} if workload.service else set()
-    paired = cell.paired and (cell.model != "serial" or cell.control)
+    paired = cell.paired and (cell.model != BASELINE or cell.control)
     # the noise gauge, for a paired cell that needs more than one core: its fork pool starts
     # before the local peers' threads, and it reads once per round beside the cell's pair
     # (not for task lists too short to time: a reading of a few milliseconds says nothing)
@@ -265,7 +267,7 @@ def measure(cell: Cell) -> Result:
         if gauge is not None:
             stack.enter_context(gauge.running())
         stack.enter_context(local_peers(needed))
-        serial = get_model("serial").start(1)
+        serial = get_model(BASELINE).start(1)
         serial_digests: set[str] = set()
 
         def serial_pass() -> None:

@@ -31,6 +31,7 @@ from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag, Interpreter
 from gilcompare.measure import engine, isolate
 from gilcompare.measure.cells import Cell, Result, cell_fields
+from gilcompare.models import BASELINE
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,9 @@ def _measure(build: Build, cell: Cell, path: str, timeout: float) -> Result:
         return Result.from_dict(record)
     except isolate.IsolatedFailure as failure:
         return Result(
-            cell.workload, cell.model, cell.workers, cell.scaling, cell.mode, "failed",
-            failure.reason, traceback=failure.traceback,
+            workload=cell.workload, model=cell.model, workers=cell.workers,
+            scaling=cell.scaling, mode=cell.mode, status="failed",
+            reason=failure.reason, traceback=failure.traceback,
         )  # fmt: skip
 
 
@@ -148,7 +150,8 @@ def compare(
         for s, (build, control) in enumerate(series):
             label = f"{build.label} (A/A)" if control else build.label
             table[c, s] = Comparison(
-                label, cell.workload, cell.model, cell.workers, control,
+                python=label, workload=cell.workload, model=cell.model, workers=cell.workers,
+                control=control,
                 free_threaded=build.interpreter.free_threaded, python_gil_env=build.python_gil,
                 version=build.interpreter.version, scaling=cell.scaling, profile=cell.profile,
             )  # fmt: skip
@@ -201,7 +204,7 @@ def _summarise(row: Comparison, reference: Comparison | None) -> None:
         timed = [t for r in row.results for t in r.times]
         est = engine.ratio(serial, timed) if len(serial) == len(timed) else None
         # serial against itself is the run command's A/A, not this
-        if est is not None and row.model != "serial":
+        if est is not None and row.model != BASELINE:
             row.speedup, row.speedup_low, row.speedup_high = est.value, est.low, est.high
     gils = [r.gil_enabled for r in row.results if r.gil_enabled is not None]
     row.gil_enabled = any(gils) if gils else None

@@ -25,6 +25,7 @@ RELEVANT_ENV = (
     "GILCOMPARE_ROUNDS",
     "GILCOMPARE_DASK_SCHEDULER",
     "GILCOMPARE_IMPORT",
+    "GILCOMPARE_MODELS",  # models from outside gilcompare: a result names where its model came from
 )
 
 
