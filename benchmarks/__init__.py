@@ -11,8 +11,8 @@ Five workload families, each holding some of these classes for its workloads:
     Scaling.track_efficiency  and speedup / ideal
     Gil.track_gil_enabled     1 or 0: the GIL inside a thread, a process, a subinterpreter
     Cold.timeraw_start_run_stop  start, run and stop a model in a new interpreter
-    Machine.track_parallel_capacity  two fork workers' throughput over one: 2.0 on two idle
-                              cores; a run's speedups cannot beat it
+    Machine.track_parallel_capacity  N fork workers' throughput over one (N: the usable CPUs,
+                              at least 2): N on N idle cores; a run's speedups cannot beat it
 
 * cpu (count, fib): all of them;
 * native (sha256, zlib, numpy) and io_bound (sleep, http, sqlite, file): all but Cold and
@@ -28,7 +28,8 @@ Each module only declares its workloads (GRID_WORKLOADS: every worker count; SPO
 one) as params; the classes' bodies are written once in gilcompare.asv.bench,
 gilcompare.asv.suite says which models and worker counts and why, and gilcompare.settings
 what the sizes and asv attributes are. Every module reads the worker counts when asv imports
-it (gilcompare.asv.suite.worker_parameters).
+it (gilcompare.asv.suite.worker_parameters): they follow the usable CPUs
+(gilcompare.measure.sizing), 1, 2, 4, 8 and a spot of 2 on the reference machine's two.
 ``nox -s bench`` runs everything on every interpreter found; ``nox -s bench_quick -- --bench
 count`` checks a part once; ``GILCOMPARE_WORKERS=1,2`` narrows the worker counts.
 """
