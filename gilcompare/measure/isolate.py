@@ -20,6 +20,16 @@ The child's own session keeps the terminal's signals away from it, so job contro
 on by hand: ``stop_children`` and ``continue_children`` stop and resume every live child's
 process group when the parent is stopped (Ctrl-Z) and continued, and the time spent stopped
 counts towards neither the parent's timeout nor the child's own deadline.
+
+Named resources outside the process tree — POSIX semaphores and ``SharedMemory`` blocks in
+/dev/shm, which hold RAM until reboot — would survive the kill: multiprocessing's resource
+tracker, which unlinks what a dead process leaked, is started inside the child's process
+group and dies with it. So every call gets a tracker of its own, started by the parent in a
+session of its own with the child's interpreter; the child and every worker it starts write
+to it, and when the last of them is gone (however it ended, the parent included) the tracker
+unlinks what is still registered and exits. joblib's memmapping folders go to the private
+``TMPDIR``, and loky's semaphores, which loky's own tracker (dead with the group) would have
+removed, are named after the child's process id and removed by name.
 """
 
 from __future__ import annotations
@@ -43,6 +53,12 @@ from typing import Any
 from gilcompare.errors import Interrupted
 
 TMP_PREFIX = "gilcompare-run-"
+# where POSIX named semaphores and shared memory live on Linux (absent elsewhere: no sweep)
+SHM_DIR = "/dev/shm"
+# loky names its semaphores /loky-<pid of the creating process>-<random>
+_LOKY_SEMAPHORES = "sem.loky-{pid}-"
+# seconds the tracker may take, once the child's tree is gone, to unlink what it leaked
+_TRACKER_GRACE = 5.0
 
 # process groups of the measuring children alive now (each child leads its own group)
 _LIVE: set[int] = set()
@@ -84,7 +100,9 @@ def call(
     if timeout is None:
         timeout = DEFAULT_TIMEOUT
     tmp = ""
-    watch = lifeline = -1
+    watch = lifeline = tracked = -1
+    tracker: subprocess.Popen[bytes] | None = None
+    proc: subprocess.Popen[bytes] | None = None
     try:
         # named before it is made, so an interrupt between the two still finds it to remove
         where = _short_tempdir() or tempfile.gettempdir()
@@ -95,15 +113,19 @@ def call(
         spec_path = os.path.join(tmp, "call.json")
         result_path = os.path.join(tmp, "result.json")
         log_path = os.path.join(tmp, "stderr.log")
+        tracker, tracked = _start_tracker(python or sys.executable)
         spec = {
             "target": target,
             "kwargs": kwargs,
             "watch_fd": watch,
+            "tracker_fd": tracked if tracker is not None else None,
             "deadline": timeout + OWN_DEADLINE_MARGIN,
         }
         with open(spec_path, "w", encoding="utf-8") as f:
             json.dump(spec, f)
-        env = dict(os.environ, **(env or {}), TMPDIR=tmp, PYTHONUNBUFFERED="1")
+        env = dict(
+            os.environ, **(env or {}), TMPDIR=tmp, JOBLIB_TEMP_FOLDER=tmp, PYTHONUNBUFFERED="1"
+        )
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 [
@@ -118,11 +140,14 @@ def call(
                 stderr=log,
                 env=env,
                 start_new_session=True,
-                pass_fds=(watch,),
+                pass_fds=(watch,) if tracker is None else (watch, tracked),
             )
         _LIVE.add(proc.pid)
         os.close(watch)
         watch = -1
+        if tracker is not None:  # from now on the child's tree holds the only write ends
+            os.close(tracked)
+            tracked = -1
         try:
             returncode = _wait(proc, timeout)
         except subprocess.TimeoutExpired:
@@ -139,7 +164,44 @@ def call(
             _LIVE.discard(proc.pid)
         return _outcome(returncode, result_path, log_path)
     finally:
-        _clean_up(tmp, (watch, lifeline))
+        _clean_up(tmp, (watch, lifeline, tracked), tracker, proc.pid if proc else None)
+
+
+def _start_tracker(python: str) -> tuple[subprocess.Popen[bytes] | None, int]:
+    """A resource tracker for one call, outside the child's process group: (process, the
+    write end of its pipe for the child), or (None, -1) when it cannot start.
+
+    ``-I`` keeps the user's current folder and ``PYTHON*`` variables out of it; its own
+    session keeps Ctrl-C, a hang-up and the child's group kill away from it (it ignores
+    SIGINT and SIGTERM itself); its warnings about what it cleans up are not the user's."""
+    read, write = os.pipe()
+    read, write = _above_standard(read), _above_standard(write)
+    code = f"from multiprocessing.resource_tracker import main; main({read})"
+    try:
+        tracker = subprocess.Popen(
+            [python, "-I", "-c", code],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(read,),
+            start_new_session=True,
+        )
+    except OSError:
+        os.close(write)
+        return None, -1
+    finally:
+        os.close(read)
+    return tracker, write
+
+
+def sweep_named(pid: int, root: str = SHM_DIR) -> None:
+    """Unlink loky's semaphores made by process ``pid`` (gone now) from ``root``."""
+    prefix = _LOKY_SEMAPHORES.format(pid=pid)
+    with contextlib.suppress(OSError):
+        for name in os.listdir(root):
+            if name.startswith(prefix):
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.join(root, name))
 
 
 def _above_standard(fd: int) -> int:
@@ -181,11 +243,18 @@ def continue_children(stopped_for: float) -> None:
             os.killpg(group, signal.SIGCONT)
 
 
-def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
-    """Close the pipe and remove the temporary directory, even when Ctrl-C lands meanwhile.
+def _clean_up(
+    tmp: str,
+    fds: tuple[int, ...],
+    tracker: subprocess.Popen[bytes] | None = None,
+    group: int | None = None,
+) -> None:
+    """Close the pipes, remove the temporary directory and what the child left in /dev/shm,
+    even when Ctrl-C lands meanwhile.
 
     An interrupt raised halfway through ``rmtree`` would leave the directory behind, so the
-    removal finishes first and the interrupt is raised again afterwards.
+    removal finishes first and the interrupt is raised again afterwards. The tracker is given
+    a few seconds to unlink what the dead tree had registered with it.
     """
     pending: BaseException | None = None
     for fd in fds:
@@ -201,6 +270,18 @@ def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
                 time.sleep(0.02)  # a dying descendant was still writing there
         except BaseException as exc:  # noqa: BLE001 - re-raised once the folder is gone
             pending = pending or exc
+    if group is not None:
+        sweep_named(group)
+    if tracker is not None:
+        end = time.monotonic() + _TRACKER_GRACE
+        while time.monotonic() < end:
+            try:
+                tracker.wait(timeout=max(0.0, end - time.monotonic()))
+                break
+            except subprocess.TimeoutExpired:
+                break  # a descendant that escaped holds it: it cleans up when that one ends
+            except BaseException as exc:  # noqa: BLE001 - re-raised once the tracker is done
+                pending = pending or exc
     if pending is not None:
         raise pending
 
@@ -296,6 +377,12 @@ while time.monotonic() < end:
         break
     time.sleep(0.05)
 shutil.rmtree(tmp, ignore_errors=True)
+try:
+    for name in os.listdir("/dev/shm"):
+        if name.startswith("sem.loky-%d-" % group):
+            os.unlink(os.path.join("/dev/shm", name))
+except OSError:
+    pass
 """
 
 
@@ -309,7 +396,7 @@ def _abandon() -> None:
     tmp = os.environ.get("TMPDIR", "")
     try:
         if os.path.basename(tmp).startswith(TMP_PREFIX):
-            argv = [sys.executable, "-S", "-c", _REAPER, str(group), tmp]
+            argv = [sys.executable, "-I", "-S", "-c", _REAPER, str(group), tmp]
             try:
                 os.posix_spawn(sys.executable, argv, os.environ, setsid=True)
             except NotImplementedError:  # no POSIX_SPAWN_SETSID here
@@ -343,6 +430,12 @@ def _child(spec_path: str, result_path: str) -> None:
         signal.signal(signal.SIGHUP, _raise_interrupted)
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
+    if spec.get("tracker_fd") is not None:
+        # the parent's tracker, as a spawned worker is handed its parent's: every process of
+        # this tree registers there, and it outlives the tree to unlink what was leaked
+        from multiprocessing import resource_tracker
+
+        resource_tracker._resource_tracker._fd = spec["tracker_fd"]  # type: ignore[attr-defined]
     if spec.get("watch_fd") is not None:
         threading.Thread(
             target=_watch_parent,
