@@ -307,3 +307,44 @@ def test_call_with_stdin_closed() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().isdigit()
+
+
+def _in_private_shm(script: str, env: dict[str, str], timeout: float = 120) -> str:
+    """Run ``script`` (sh) in a mount namespace with a fresh tmpfs on /dev/shm; return what
+    /dev/shm holds afterwards, so nothing else on the machine can be mistaken for a leak."""
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs none /dev/shm"],
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip("a private /dev/shm needs root and unshare -m")
+    wrapped = f"mount -t tmpfs none /dev/shm || exit 9\n{script}\nsleep 1\nls -A /dev/shm"
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", wrapped],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_dev_shm_is_left_empty_after_timeouts_and_a_killed_parent(cli) -> None:  # type: ignore[no-untyped-def]
+    """Named semaphores (multiprocessing, loky), a SharedMemory block and joblib's memmap folder:
+    none left in a private /dev/shm after timed-out runs and a parent killed mid-run."""
+    gc = f"{sys.executable} -m gilcompare"
+    hang = "--workload fault-hang --workers 2 --size 1 --tasks 2 --repeat 1 --quiet --timeout 2"
+    script = f"""
+{gc} run --model mp-pool-spawn,loky,joblib-loky {hang} >/dev/null 2>&1
+{gc} probe transfer --model processes-spawn --method shared_memory --payload 64MiB \\
+    --payload-type bytes --repeat 200 --timeout 2 >/dev/null 2>&1
+{gc} run --model dask-processes --workload sleep --workers 2 --size 50 --tasks 400 \\
+    --repeat 3 --quiet >/dev/null 2>&1 &
+sleep 6; kill -9 $!; sleep 3
+"""
+    left = _in_private_shm(script, cli.env())
+    assert left.split() == []
+    assert _gone_within(cli, 5) == []
