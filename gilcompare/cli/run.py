@@ -143,12 +143,10 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
     output = getattr(args, "output", None)
     plot = getattr(args, "plot", None)
     # before measuring: a run is not lost to a file that cannot be written
-    if output is not None:
-        validate.check_target("--output", output)
+    validate.check_targets(("--output", output), ("--plot", plot))
     if plot is not None:
         from gilcompare.report.plot import check_target
 
-        validate.check_target("--plot", plot)
         check_target(plot)
     if getattr(args, "dry_run", False):
         return _dry_run(measuring_order(cells), args.json)
