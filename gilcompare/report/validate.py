@@ -110,6 +110,9 @@ def write_file(path: str, data: str | bytes) -> None:
 
 MAX_BYTES = 256 * 2**20  # far above any results file; refuses /dev/zero-like inputs
 MAX_DEPTH = 32  # nesting a record may have: run writes at most a few levels (meta)
+# cells one asv benchmark's params may span (their product): the widest grid is ~2,000; a small
+# edit to a file must not make a reader build 10^8 of anything
+MAX_CELLS = 100_000
 # ranges of the numbers tables and plots use: wider than any run makes, narrow enough to draw
 RANGES: dict[str, tuple[float, float]] = {
     "workers": (1, 10**6),
@@ -311,6 +314,12 @@ def _asv(data: Any, speedup_suffix: str, literal: Callable[[str], Any]) -> None:
             isinstance(p, list) and all(isinstance(x, str) for x in p) for p in params
         ):
             raise Bad(f"results[{name!r}] has params {_describe(params)}, expected lists of text")
+        cells = math.prod(len(p) for p in params)
+        if cells > MAX_CELLS:
+            raise Bad(
+                f"results[{name!r}] has params for {cells:,} cells, more than the "
+                f"{MAX_CELLS:,} any benchmark here measures"
+            )
         parsed = []
         for p in params:
             for text in p:
