@@ -275,7 +275,13 @@ def test_ctrl_z_stops_and_continues_the_measuring_child(cli) -> None:  # type: i
     try:
         _wait_for_workers(cli, 4)
         parent = psutil.Process(proc.pid)
-        family = [parent, *parent.children(recursive=True)]
+        # the run's resource tracker, idle in a session of its own, is left running: it
+        # must outlive everything else to unlink what they leak
+        family = [parent] + [
+            p
+            for p in parent.children(recursive=True)
+            if "multiprocessing.resource_tracker" not in " ".join(p.cmdline())
+        ]
         proc.send_signal(signal.SIGTSTP)
         assert _all_stopped(family, True), [(p.pid, p.status()) for p in family]
         time.sleep(0.5)
@@ -348,3 +354,54 @@ sleep 6; kill -9 $!; sleep 3
     left = _in_private_shm(script, cli.env())
     assert left.split() == []
     assert _gone_within(cli, 5) == []
+
+
+# the command line as its console script starts it: the current folder is not on sys.path
+_ENTRY = "import sys; del sys.path[0]; from gilcompare.cli import main; sys.exit(main())"
+
+
+def test_a_module_in_the_current_folder_does_not_shadow_the_stdlib_in_the_child(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """json.py and random.py in the user's folder: every measuring child still uses the
+    standard library's, so each measurement is made."""
+    for name in ("json", "random", "tempfile"):
+        (tmp_path / f"{name}.py").write_text(f"raise SystemExit('shadowed {name}')\n")
+    argv = ["run", "--workload", "count", "--model", "serial,threads,processes-spawn"]
+    argv += ["--workers", "2", "--profile", "tiny", "--repeat", "1", "--quiet", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-c", _ENTRY, *argv],
+        cwd=tmp_path,
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {r["status"] for r in json.loads(done.stdout)} == {"ok"}
+
+
+@pytest.mark.parametrize(
+    "where,error",
+    [
+        ("tempfile.gettempdir", FileNotFoundError(2, "No usable temporary directory found")),
+        ("os.mkdir", OSError(28, "No space left on device")),
+        ("subprocess.Popen", BlockingIOError(11, "Resource temporarily unavailable")),
+    ],
+)
+def test_no_temporary_folder_or_process_is_a_failed_measurement(
+    monkeypatch: pytest.MonkeyPatch, where: str, error: OSError
+) -> None:
+    """A full or missing TMPDIR, or a process limit reached: one failed measurement with the
+    reason, not a traceback, and no temporary folder left."""
+    from gilcompare.measure import isolate
+
+    module, name = where.split(".")
+
+    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr(getattr(isolate, module), name, fail)
+    with pytest.raises(isolate.IsolatedFailure, match="could not start the measuring process"):
+        isolate.call("gilcompare.workloads:get_workload", {"name": "count"}, timeout=30)

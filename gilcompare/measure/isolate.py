@@ -104,44 +104,53 @@ def call(
     tracker: subprocess.Popen[bytes] | None = None
     proc: subprocess.Popen[bytes] | None = None
     try:
-        # named before it is made, so an interrupt between the two still finds it to remove
-        where = _short_tempdir() or tempfile.gettempdir()
-        tmp = os.path.join(where, TMP_PREFIX + secrets.token_hex(6))
-        os.mkdir(tmp, 0o700)
-        # the child watches the read end; the parent holds the only write end until it returns
-        watch, lifeline = (_above_standard(fd) for fd in os.pipe())
-        spec_path = os.path.join(tmp, "call.json")
-        result_path = os.path.join(tmp, "result.json")
-        log_path = os.path.join(tmp, "stderr.log")
-        tracker, tracked = _start_tracker(python or sys.executable)
-        spec = {
-            "target": target,
-            "kwargs": kwargs,
-            "watch_fd": watch,
-            "tracker_fd": tracked if tracker is not None else None,
-            "deadline": timeout + OWN_DEADLINE_MARGIN,
-        }
-        with open(spec_path, "w", encoding="utf-8") as f:
-            json.dump(spec, f)
-        env = dict(
-            os.environ, **(env or {}), TMPDIR=tmp, JOBLIB_TEMP_FOLDER=tmp, PYTHONUNBUFFERED="1"
-        )
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [
-                    python or sys.executable,
-                    "-m",
-                    "gilcompare.measure.isolate",
-                    spec_path,
-                    result_path,
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-                start_new_session=True,
-                pass_fds=(watch,) if tracker is None else (watch, tracked),
-            )
+        try:
+            # named before it is made, so an interrupt between the two still finds it to remove
+            where = _short_tempdir() or tempfile.gettempdir()
+            tmp = os.path.join(where, TMP_PREFIX + secrets.token_hex(6))
+            os.mkdir(tmp, 0o700)
+            # the child watches the read end; the parent holds the only write end until it
+            # returns
+            watch, lifeline = (_above_standard(fd) for fd in os.pipe())
+            spec_path = os.path.join(tmp, "call.json")
+            result_path = os.path.join(tmp, "result.json")
+            log_path = os.path.join(tmp, "stderr.log")
+            tracker, tracked = _start_tracker(python or sys.executable)
+            spec = {
+                "target": target,
+                "kwargs": kwargs,
+                "watch_fd": watch,
+                "tracker_fd": tracked if tracker is not None else None,
+                "deadline": timeout + OWN_DEADLINE_MARGIN,
+                "cwd": _current_folder(),
+            }
+            with open(spec_path, "w", encoding="utf-8") as f:
+                json.dump(spec, f)
+            env = _child_environment(env, tmp, python, spec["cwd"])
+            with open(log_path, "wb") as log:
+                # started in its private folder: a module in the user's current folder
+                # (json.py, random.py) cannot shadow the standard library there, and a
+                # current folder deleted meanwhile does not matter
+                proc = subprocess.Popen(
+                    [
+                        python or sys.executable,
+                        "-m",
+                        "gilcompare.measure.isolate",
+                        spec_path,
+                        result_path,
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    cwd=tmp,
+                    start_new_session=True,
+                    pass_fds=(watch,) if tracker is None else (watch, tracked),
+                )
+        except (OSError, subprocess.SubprocessError) as exc:
+            # a full or unwritable temporary folder, a process limit: this measurement fails
+            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise IsolatedFailure(f"could not start the measuring process: {why}") from None
         _LIVE.add(proc.pid)
         os.close(watch)
         watch = -1
@@ -165,6 +174,30 @@ def call(
         return _outcome(returncode, result_path, log_path)
     finally:
         _clean_up(tmp, (watch, lifeline, tracked), tracker, proc.pid if proc else None)
+
+
+def _current_folder() -> str | None:
+    """The current folder, or None when it was deleted (or cannot be read)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
+
+
+def _child_environment(
+    extra: dict[str, str] | None, tmp: str, python: str | None, cwd: str | None
+) -> dict[str, str]:
+    """The child's variables: ours, the caller's, the private TMPDIR (joblib's too); and,
+    when gilcompare was found in the current folder (a source checkout run with
+    ``python -m``), that folder on PYTHONPATH, which the child's own folder would lose."""
+    env = dict(
+        os.environ, **(extra or {}), TMPDIR=tmp, JOBLIB_TEMP_FOLDER=tmp, PYTHONUNBUFFERED="1"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if python is None and cwd is not None and root == cwd:
+        path = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = root + (os.pathsep + path if path else "")
+    return env
 
 
 def _start_tracker(python: str) -> tuple[subprocess.Popen[bytes] | None, int]:
@@ -430,6 +463,9 @@ def _child(spec_path: str, result_path: str) -> None:
         signal.signal(signal.SIGHUP, _raise_interrupted)
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
+    if spec.get("cwd"):  # back in the user's folder, for relative paths; sys.path stays ours
+        with contextlib.suppress(OSError):
+            os.chdir(spec["cwd"])
     if spec.get("tracker_fd") is not None:
         # the parent's tracker, as a spawned worker is handed its parent's: every process of
         # this tree registers there, and it outlives the tree to unlink what was leaked
