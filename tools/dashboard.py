@@ -26,6 +26,7 @@ from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
+from gilcompare.report import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
@@ -245,7 +246,7 @@ def link_from_index(html: Path) -> bool:
         end = rest.index(">") + 1
         line = f'<div id="{LINK_ID}" style="padding:6px 12px;font:14px sans-serif">{target}</div>'
         text = head + sep + rest[:end] + line + rest[end:]
-    index.write_text(text, encoding="utf-8")
+    validate.write_file(str(index), text)
     return True
 
 
@@ -280,7 +281,7 @@ def build(
     }
     page = html / PAGE
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(render(payload), encoding="utf-8")
+    validate.write_file(str(page), render(payload))
     return page, problems
 
 
