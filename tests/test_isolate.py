@@ -343,13 +343,15 @@ def test_dev_shm_is_left_empty_after_timeouts_and_a_killed_parent(cli) -> None: 
     none left in a private /dev/shm after timed-out runs and a parent killed mid-run."""
     gc = f"{sys.executable} -m gilcompare"
     hang = "--workload fault-hang --workers 2 --size 1 --tasks 2 --repeat 1 --quiet --timeout 2"
+    # side by side, to keep the test short: the timeouts, the transfer, the killed parent
     script = f"""
-{gc} run --model mp-pool-spawn,loky,joblib-loky {hang} >/dev/null 2>&1
+{gc} run --model mp-pool-spawn,loky,joblib-loky {hang} >/dev/null 2>&1 &
 {gc} probe transfer --model processes-spawn --method shared_memory --payload 64MiB \\
-    --payload-type bytes --repeat 200 --timeout 2 >/dev/null 2>&1
+    --payload-type bytes --repeat 200 --timeout 2 >/dev/null 2>&1 &
 {gc} run --model dask-processes --workload sleep --workers 2 --size 50 --tasks 400 \\
     --repeat 3 --quiet >/dev/null 2>&1 &
-sleep 6; kill -9 $!; sleep 3
+killed=$!
+sleep 6; kill -9 $killed; wait; sleep 3
 """
     left = _in_private_shm(script, cli.env())
     assert left.split() == []
