@@ -755,3 +755,19 @@ def test_environment_variables_are_bounded(name: str, value: str) -> None:
 
     with pytest.raises(SystemExit, match=f"{name} must be"):
         suite.worker_parameters({name: value})
+
+
+def test_a_malformed_scheduler_in_the_environment_exits_2(cli) -> None:  # type: ignore[no-untyped-def]
+    """GILCOMPARE_DASK_SCHEDULER gets --dask-scheduler's check: exit 2, nothing measured."""
+    cli_env = cli.env()
+    done = subprocess.run(
+        [sys.executable, "-m", "gilcompare", "run", "--model", "dask-cluster"]
+        + ["--workload", "count", "--profile", "tiny", "--repeat", "1"],
+        env={**cli_env, "GILCOMPARE_DASK_SCHEDULER": "tcp://h:99999"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "bad port '99999'" in done.stderr

@@ -226,11 +226,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
     models = choices("model", args.model, list(MODELS), list(STANDARD_MODELS))
-    if args.dask_scheduler is not None:  # the children (and their workers) read it
-        from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
+    from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
 
+    given = args.dask_scheduler
+    if given is None and "dask-cluster" in models:  # the variable gets the option's check
+        given = os.environ.get(DASK_SCHEDULER_ENV) or None
+    if given is not None:  # the children (and their workers) read it
         try:
-            address = dask_scheduler_address(args.dask_scheduler)
+            address = dask_scheduler_address(given)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         os.environ[DASK_SCHEDULER_ENV] = address
