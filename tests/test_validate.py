@@ -366,3 +366,14 @@ def test_a_name_the_folder_accepts_is_written(tmp_path: Path) -> None:
     validate.check_target("--output", str(path))
     validate.write_file(str(path), "[]")
     assert path.read_text() == "[]"
+
+
+def test_a_plot_over_the_file_read_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report FILE --plot FILE would replace the results with a picture: exit 2, kept."""
+    results = tmp_path / "run.svg"
+    results.write_text("[]")
+    assert main(["report", str(results), "--plot", str(results)]) == 2
+    assert "name the same file" in capsys.readouterr().err
+    assert results.read_text() == "[]"

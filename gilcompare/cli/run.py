@@ -209,8 +209,7 @@ def _plot(results: Sequence[Result], path: str | None) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    if args.plot is not None:
-        validate.check_target("--plot", args.plot)
+    validate.check_targets(("--plot", args.plot), reads=[args.file])
     results = load_results(args.file)
     emit_results(results, args.json)
     try:

@@ -19,7 +19,7 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gilcompare.errors import UsageError
@@ -27,9 +27,10 @@ from gilcompare.errors import UsageError
 # ------------------------------------------------------------------------------ targets
 
 
-def check_targets(*targets: tuple[str, str | None]) -> None:
-    """``check_target`` for each (option, path) given a path; and no two the same file."""
-    seen: dict[str, str] = {}
+def check_targets(*targets: tuple[str, str | None], reads: Sequence[str] = ()) -> None:
+    """``check_target`` for each (option, path) given a path; and no two the same file, nor
+    one of the files the command ``reads``."""
+    seen: dict[str, str] = {os.path.realpath(path): f"the file read, {path!r}," for path in reads}
     for option, path in targets:
         if path is None:
             continue
