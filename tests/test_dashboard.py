@@ -383,3 +383,16 @@ def test_the_page_is_never_written_through_a_symlink(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert page.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_page_that_cannot_be_written_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The builder's command line: a symlink where the page goes is exit 1 and one line."""
+    (tmp_path / "results").mkdir()
+    page = tmp_path / "html" / dashboard.PAGE
+    page.parent.mkdir(parents=True)
+    page.symlink_to(tmp_path / "victim")
+    assert dashboard.main([str(tmp_path / "html"), "--results", str(tmp_path / "results")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dashboard: cannot write the page") and err.count("\n") == 1
