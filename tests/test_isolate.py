@@ -407,3 +407,27 @@ def test_no_temporary_folder_or_process_is_a_failed_measurement(
     monkeypatch.setattr(getattr(isolate, module), name, fail)
     with pytest.raises(isolate.IsolatedFailure, match="could not start the measuring process"):
         isolate.call("gilcompare.workloads:get_workload", {"name": "count"}, timeout=30)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["report", "x.json"], ["run", "--workload", "count", "--model", "serial", "--dry-run"]],
+)
+def test_a_deleted_current_folder_is_one_line(cli, tmp_path: Path, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Started from a folder deleted meanwhile: one line and exit 2, no traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        f"import os, sys; del sys.path[0]; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from gilcompare.cli import main; sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "current folder no longer exists" in done.stderr

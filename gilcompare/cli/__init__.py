@@ -292,6 +292,12 @@ def _run(argv: Sequence[str] | None) -> int:
             return EXIT_USAGE
         if hasattr(args, "timeout") and args.timeout is not None:
             args.timeout = positive_float("--timeout", args.timeout)
+        try:  # relative names, temporary folders and children all start from it
+            os.getcwd()
+        except OSError:
+            raise UsageError(
+                "the current folder no longer exists (deleted?): cd to a folder that does"
+            ) from None
         return int(args.func(args))
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

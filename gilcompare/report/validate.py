@@ -51,6 +51,11 @@ def check_target(option: str, path: str) -> None:
     try:
         name = os.fsencode(os.path.basename(path))
         folder = os.path.dirname(os.path.abspath(path))
+    except (UnicodeError, ValueError):  # a lone surrogate, a NUL byte: no file has that name
+        raise UsageError(f"{where}: no file can have that name") from None
+    except OSError as exc:  # the current folder was deleted
+        raise UsageError(f"{where}: {exc.strerror}") from None
+    try:
         info = os.lstat(path)
     except FileNotFoundError:
         info = None
