@@ -264,7 +264,7 @@ def test_bad_workers_env_stops_the_import_in_one_line() -> None:
     bad = _import_cpu("1,2,many")
     assert bad.returncode != 0
     assert bad.stderr.strip().splitlines() == [
-        "GILCOMPARE_WORKERS must be a comma-separated list of worker counts of at least 1, "
+        "GILCOMPARE_WORKERS must be a comma-separated list of worker counts from 1 to 1024, "
         "such as '1,2,4,8'; got '1,2,many'"
     ]
 
