@@ -413,10 +413,15 @@ def test_parallel_capacity_is_two_on_two_cores_and_one_on_one(
             now[0] += -(-len(sizes) // cores)  # rounds of `cores` tasks at a time
 
     class Model:
+        def cannot_run(self, workload: object) -> None:
+            return None
+
         def start(self, workers: int) -> Pool:
             assert workers == 2
             return Pool()
 
-    monkeypatch.setattr(machine, "get_model", lambda name: Model())
-    monkeypatch.setattr(machine, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    from gilcompare.measure import gauge, paired
+
+    monkeypatch.setattr(gauge, "get_model", lambda name: Model())
+    monkeypatch.setattr(paired, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     assert machine.parallel_capacity(units=5, pairs=3) == pytest.approx(float(cores))

@@ -157,3 +157,11 @@ def test_unpaired_fallback_goes_through_the_engine(monkeypatch: pytest.MonkeyPat
     assert calls == [([2.0], [1.0])]
     assert (cell.speedup, cell.speedup_low, cell.speedup_high) == (7.0, 6.0, 8.0)
     assert cell.efficiency == 3.5 and cell.estimator == engine.UNPAIRED_ESTIMATOR
+
+
+def test_gil_verdict_is_any_report_and_ignores_no_report() -> None:
+    """`compare` folds its rounds' GIL reports with the same rule as the workers' reports."""
+    assert engine.gil_verdict([None, False, True]) is True
+    assert engine.gil_verdict([False, None]) is False
+    assert engine.gil_verdict([None, None]) is None
+    assert engine.gil_verdict([]) is None
