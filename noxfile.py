@@ -76,8 +76,12 @@ def _asv_check(session: nox.Session) -> None:
     session.run("asv", "check", "--python=same")
 
 
-# mutmut 3 runs on 3.10+; the newest build with a GIL forks its workers like the tests do
-MUTATE_PYTHON = next((t for t in reversed(GIL_PYTHONS) if t != "3.9"), None)
+# mutmut 3 runs on 3.10+: the newest released build with a GIL (a release candidate may
+# lack wheels for mutmut's parser)
+MUTATE_PYTHON = next(
+    (i.tag for i in reversed(FOUND) if not i.free_threaded and not i.prerelease and i.tag != "3.9"),
+    None,
+)
 MUTATION_SCORE = 0.85  # the share of mutants the tests must kill (README, "Testing")
 
 
