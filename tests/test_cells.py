@@ -219,3 +219,13 @@ def test_measure_summarises_its_rounds() -> None:
     assert unpaired.serial_times == [] and unpaired.speedup is None and unpaired.rounds == 0
     cold = measure(Cell("count", "threads", 2, mode="cold", profile="tiny", repeat=2))
     assert cold.status == "ok" and len(cold.serial_times) == 2 and cold.workers_seen == 2
+
+
+def test_strong_plan_counts_tasks_by_what_the_work_does() -> None:
+    """CPU work gets the profile's tasks, waiting work its wait_tasks, unless told."""
+    from gilcompare.settings import get_profile
+
+    p = get_profile("standard")
+    assert len(plan(get_workload("count"), "strong", 1, "standard")) == p.tasks
+    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == p.wait_tasks
+    assert plan(get_workload("sleep"), "strong", 4, "standard", size=3, tasks=5) == [3] * 5

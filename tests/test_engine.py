@@ -223,3 +223,16 @@ def test_zero_timings_are_skipped_and_efficiency_needs_both() -> None:
     assert engine.efficiency(3.0, 2) == 1.5
     assert engine.efficiency(None, 2) is None
     assert engine.efficiency(3.0, None) is None and engine.efficiency(3.0, 0) is None
+
+
+def test_welch_below_two_degrees_of_freedom_uses_one() -> None:
+    """One side with almost all the variance: df near 1, so t(1) = 12.706 sets the width."""
+    est = engine.unpaired_ratio([2.0, 3.0], [1.0, 1.0001])
+    assert est is not None
+    assert est.low == pytest.approx(0.1863571709, rel=1e-9)
+    assert est.high == pytest.approx(32.193019626, rel=1e-9)
+
+
+def test_interval_skips_a_zero_ratio() -> None:
+    """A round whose candidate took no time has no log ratio: it is left out, not a crash."""
+    assert engine.interval([0.0, 2.0, 2.0], [1.0, 1.0, 1.0]) == (2.0, 2.0)

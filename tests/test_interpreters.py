@@ -364,3 +364,25 @@ def test_asv_machine_names_the_kernel_series_and_whole_gib() -> None:
     assert asv_machine("6.18.50-fc-v669", 8 * 2**30 - 5000)["os"] == f"{system} 6.18"
     assert asv_machine("weird", 3 * 2**30)["os"] == f"{system} weird"
     assert asv_machine("", 0) == {"os": system}
+
+
+def test_json_of_interpreters_is_indented_by_two() -> None:
+    """`gilcompare pythons --json` is meant to be read: two spaces a level."""
+    from gilcompare.interpreters import Interpreter, to_json
+
+    assert to_json([Interpreter("3.14.2", True, "/y")]).startswith(
+        '[\n  {\n    "version": "3.14.2",\n'
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "sysconf"), reason="no sysconf here")
+def test_asv_machine_reads_this_machine() -> None:
+    """Without arguments: this kernel's series, and this machine's RAM in whole GiB."""
+    from gilcompare.interpreters import asv_machine
+
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    described = asv_machine()
+    assert described["ram"] == f"{round(ram / 2**30)} GiB"
+    series = ".".join(platform.release().split(".")[:2])
+    assert described["os"].startswith(f"{platform.system()} ")
+    assert described["os"].split(" ", 1)[1].split("-")[0] in (series, platform.release())

@@ -441,3 +441,12 @@ def test_describe_and_depth() -> None:
     assert validate._too_deep([[1]], 2) is False and validate._too_deep([[[1]]], 2) is True
     assert validate._too_deep({"a": {"b": 1}}, 1) is True and validate._too_deep(1, 0) is False
     assert validate._a("asv file") == "an asv file" and validate._a("file") == "a file"
+
+
+def test_describe_edges() -> None:
+    """NaN reads as Python writes it; what JSON cannot write is named by type; 31 is cut."""
+    loop: list[Any] = []
+    loop.append(loop)
+    assert validate._describe(math.nan) == "nan"
+    assert validate._describe(loop) == "list"
+    assert validate._describe("x" * 29) == '"' + "x" * 26 + "..."
