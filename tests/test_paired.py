@@ -72,3 +72,30 @@ def test_paired_times_append_to_the_lists_they_are_given(clock: list[float]) -> 
     serial: list[float] = [9.0]
     PairedTimes(model, serial).round(0, lambda: None, lambda: None)
     assert model == [9.0, 0.0] and serial == [9.0, 0.0]
+
+
+def test_run_the_asv_grids_and_the_capacity_all_time_through_this_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`run`'s cells, an asv grid's visit and the capacity (the gauge) each go through
+    PairedTimes.round: no other loop times a pair."""
+    from gilcompare.asv import grids, machine
+    from gilcompare.measure.cells import Cell, measure
+
+    rounds: list[int] = []
+    real = PairedTimes.round
+
+    def spy(self: PairedTimes, round_: int, candidate: object, reference: object) -> object:
+        rounds.append(round_)
+        return real(self, round_, candidate, reference)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PairedTimes, "round", spy)
+    result = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    assert rounds == [0, 1, 2] and result.rounds == 3
+    rounds.clear()
+    cell = grids.GridResult("count", "threads", 2, ideal=2)
+    grids.visit(cell, 1)
+    assert rounds == [1] and len(cell.times) == len(cell.serial_times) == 1
+    rounds.clear()
+    assert machine.parallel_capacity(units=1, pairs=2) > 0
+    assert rounds == [0, 1]
