@@ -62,6 +62,10 @@ ASV_CHECK_PYTHON = GIL_PYTHONS[-1] if GIL_PYTHONS else None
 def tests(session: nox.Session) -> None:
     """Run the test suite on every CPython 3.9+ found on this machine."""
     session.install(PREFER_BINARY, "-e", ".[test]")
+    if session.python == ASV_CHECK_PYTHON:
+        # before pytest: tests/test_asv_own.py runs asv on a user's suite where asv is
+        # installed (not in the test extra: asv's compiled part has no free-threaded wheel)
+        session.install("asv")
     session.run("pytest", *session.posargs)
     if session.python == ASV_CHECK_PYTHON:
         _asv_check(session)
@@ -105,10 +109,12 @@ def mutate(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Check style and formatting with ruff."""
-    session.install("ruff")
+    """Check style and formatting with ruff, and the workflows against GitHub's schema."""
+    session.install("ruff", "check-jsonschema")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.y*ml"))
+    session.run("check-jsonschema", "--builtin-schema", "vendor.github-workflows", *workflows)
 
 
 def _asv_pythons() -> list[str]:
@@ -162,29 +168,66 @@ def _machine_entry(session: nox.Session) -> bool:
     return platform.node() in machines or len(machines) == 1
 
 
-def _setup_asv(session: nox.Session) -> None:
+# The machine name results are filed under, when the host name will not do: a hosted CI
+# runner gets a new host name every run (.github/workflows/bench.yml sets one per runner).
+MACHINE_ENV = "GILCOMPARE_MACHINE"
+
+
+def _named() -> list[str]:
+    """asv's --machine option when GILCOMPARE_MACHINE names the machine, else nothing."""
+    name = os.environ.get(MACHINE_ENV, "").strip()
+    return [f"--machine={name}"] if name else []
+
+
+def _setup_asv(session: nox.Session, saving: bool = True) -> None:
     """Install asv and record this machine's description for its results."""
     session.install(PREFER_BINARY, "asv", "virtualenv")
     _report_pythons(session)
     # asv 0.6 cannot apply --os/--ram to a machine it has no entry for (KeyError 'machine'):
     # the first run records asv's defaults, the second the description below. An existing
     # entry is only updated, so whatever else the user recorded there stays.
-    if not _machine_entry(session):
-        session.run("asv", "machine", "--yes", silent=True)
-    described = [f"--{key}={value}" for key, value in _interpreters.asv_machine().items()]
-    session.run("asv", "machine", "--yes", *described)
+    known = _machine_entry(session)
+    # results of fewer (or more) usable CPUs than the machine's entry says go under another
+    # name: `taskset -c 0 nox -s bench` must not file a one-CPU run as this machine's. A run
+    # that saves nothing (bench_quick) leaves the entry as it is.
+    name = _machine_name()
+    entry = _machine_file().get(name)
+    reason = _builds.other_host(
+        entry if isinstance(entry, dict) else {}, _builds.usable_cpus(), name
+    )
+    if reason is not None:
+        if saving:
+            session.error(reason)
+        session.log(f"{reason}; this run saves nothing, so the entry stays as it is")
+        return
+    if not known or _named():
+        session.run("asv", "machine", "--yes", *_named(), silent=True)
+    # num_cpu: the CPUs this run may use (affinity, cgroup quota), which size its grid
+    # (gilcompare.measure.sizing), not asv's os.cpu_count()
+    machine = {**_interpreters.asv_machine(), "num_cpu": str(_builds.usable_cpus())}
+    described = [f"--{key}={value}" for key, value in machine.items()]
+    session.run("asv", "machine", "--yes", *_named(), *described)
+
+
+def _machine_file() -> dict:
+    """asv's machine file (~/.asv-machine.json), or nothing where it cannot be read."""
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
+        return data if isinstance(data, dict) else {}
+    return {}
 
 
 def _machine_name() -> str:
-    """The machine asv files this run's results under: the entry named after the host, or
-    the only one (asv's own lookup), else the host name asv would record."""
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
-        names = [name for name in data if name != "version"]
-        if platform.node() in names:
-            return platform.node()
-        if len(names) == 1:
-            return str(data[names[0]].get("machine", names[0]))
+    """The machine asv files this run's results under: GILCOMPARE_MACHINE, else the entry
+    named after the host, or the only one (asv's own lookup), else the host name."""
+    if _named():
+        return os.environ[MACHINE_ENV].strip()
+    data = _machine_file()
+    names = [name for name in data if name != "version"]
+    if platform.node() in names:
+        return platform.node()
+    if len(names) == 1 and isinstance(data[names[0]], dict):
+        return str(data[names[0]].get("machine", names[0]))
     return platform.node()
 
 
@@ -228,19 +271,21 @@ def bench(session: nox.Session) -> None:
         ranged = any(".." in arg or "^" in arg for arg in session.posargs)
         folder = RESULTS / _machine_name() / "rounds" / commit
         env = {} if ranged else {"GILCOMPARE_ROUNDS_DIR": str(folder)}
-        session.run("asv", "run", *session.posargs, env=env)
+        session.run("asv", "run", *_named(), *session.posargs, env=env)
     _publish(session)
 
 
-def _publish(session: nox.Session, *args: str) -> None:
+def _publish(
+    session: nox.Session, *args: str, results: Path = RESULTS, config: Path = ASV_CONF
+) -> None:
     """asv publish, then copy the files the pages load from CDNs into the site, so it opens
     offline (tools/pages.py, standard library only), and add the scaling dashboard
     (tools/dashboard.py, which reads the results through gilcompare)."""
-    session.run("asv", "publish", *args)
+    session.run("asv", "publish", "--config", str(config), *args)
     html = json.loads(ASV_CONF.read_text(encoding="utf-8"))["html_dir"]
     session.run("python", str(ROOT / "tools" / "pages.py"), html)
     session.install(PREFER_BINARY, ".")
-    session.run("python", str(ROOT / "tools" / "dashboard.py"), html, "--results", str(RESULTS))
+    session.run("python", str(ROOT / "tools" / "dashboard.py"), html, "--results", str(results))
 
 
 @contextlib.contextmanager
@@ -264,20 +309,23 @@ def _results_untouched() -> Iterator[None]:
 
 @nox.session(default=False)
 def bench_quick(session: nox.Session) -> None:
-    """Run each benchmark once, at 2 workers, to find errors; nothing is saved to results/."""
-    _setup_asv(session)
+    """Run each benchmark once at 2 workers (1 and 2 on one CPU) to find errors; saves nothing."""
+    _setup_asv(session, saving=False)
     # asv 0.6 saves --quick results; one-sample numbers must not reach results/.
     # --quick does not reach setup_cache, so the scaling grids are told to run one round;
-    # and every grid runs at 2 workers only, unless GILCOMPARE_WORKERS says otherwise.
+    # and every grid runs at 2 workers only (where one CPU is usable, at 1 and 2: the 1-CPU
+    # grid, its spot at 1), unless GILCOMPARE_WORKERS says otherwise.
     # asv's forkserver imports the suite once and forks a process per benchmark (as
     # asv.conf.json asks of bench too).
     env = {
         "GILCOMPARE_ROUNDS": os.environ.get("GILCOMPARE_ROUNDS", "1"),
-        "GILCOMPARE_WORKERS": os.environ.get("GILCOMPARE_WORKERS", "2"),
+        "GILCOMPARE_WORKERS": os.environ.get(
+            "GILCOMPARE_WORKERS", "2" if _builds.usable_cpus() > 1 else "1,2"
+        ),
     }
     quick = ["--quick", "--show-stderr", "--dry-run", "--launch-method", "forkserver"]
     with _results_untouched():
-        session.run("asv", "run", *quick, *session.posargs, env=env)
+        session.run("asv", "run", *quick, *_named(), *session.posargs, env=env)
 
 
 @nox.session(default=False)
@@ -285,6 +333,28 @@ def publish(session: nox.Session) -> None:
     """Build the html pages from results/."""
     session.install(PREFER_BINARY, "asv", "virtualenv")
     _publish(session, *session.posargs)
+
+
+MERGED = ROOT / ".merged"  # nox -s merge: the merged results and the asv config over them
+
+
+@nox.session(default=False)
+def merge(session: nox.Session) -> None:
+    """Build one site from several machines' results: nox -s merge -- DIR[=NAME] …"""
+    if not session.posargs:
+        session.error(
+            "give the results folders to merge, one per machine or run: "
+            "nox -s merge -- results ../arm/results ../laptop/results/mac=mac-m3"
+        )
+    results = MERGED / "results"
+    session.run("python", str(ROOT / "tools" / "merge.py"), str(results), *session.posargs)
+    # asv publish over the merged folder: the project's config, its results_dir moved there
+    config = json.loads(ASV_CONF.read_text(encoding="utf-8"))
+    config.update(repo=str(ROOT), results_dir=str(results), html_dir=str(ROOT / config["html_dir"]))
+    conf = MERGED / "asv.conf.json"
+    conf.write_text(json.dumps(config, indent=4) + "\n", encoding="utf-8")
+    session.install(PREFER_BINARY, "asv", "virtualenv")
+    _publish(session, results=results, config=conf)
 
 
 @nox.session(default=False)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from gilcompare.asv import bench, grids, suite
 from gilcompare.settings import SETUP_CACHE_TIMEOUT
 
-# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
+# GILCOMPARE_WORKERS or the machine's grid (1,2,4,8 on 2 CPUs), and the spot among them
+# (a bad value stops the import)
 WORKERS, SPOT_WORKERS = suite.worker_parameters()
 
 GRID_WORKLOADS = ["count"]  # one model of each kind at every worker count

@@ -9,8 +9,9 @@ from __future__ import annotations
 from gilcompare.asv import bench, grids, suite
 from gilcompare.settings import SETUP_CACHE_TIMEOUT
 
-# GILCOMPARE_WORKERS or 1,2,4,8, and the spot among them (a bad value stops the import)
-WORKERS, SPOT_WORKERS = suite.worker_parameters()
+# GILCOMPARE_WORKERS or the machine's waiting grid (1,2,4,8 on 2 CPUs), and the spot among
+# them (a bad value stops the import)
+WORKERS, SPOT_WORKERS = suite.worker_parameters(waits=True)
 
 GRID_WORKLOADS = ["sleep", "http"]  # one model of each kind at every worker count
 SPOT_WORKLOADS = ["sqlite", "file"]  # every warm model at one worker count

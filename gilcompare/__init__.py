@@ -19,6 +19,8 @@ _EXPORTS = {
     "WORKLOADS": "gilcompare.workloads",
     "Workload": "gilcompare.workloads",
     "get_workload": "gilcompare.workloads",
+    "bench_func": "gilcompare.api",
+    "answer": "gilcompare.api",
 }
 
 
@@ -39,7 +41,9 @@ __all__ = [
     "Runner",
     "Workload",
     "__version__",
+    "answer",
     "available_models",
+    "bench_func",
     "get_model",
     "get_workload",
     "measure",

@@ -90,12 +90,14 @@ class BuildTag:
     @property
     def interpreter(self) -> BuildTag:
         """The build of the interpreter itself, without PYTHON_GIL=1: 3.14t for 3.14t+gil."""
-        return BuildTag(self.major, self.minor, self.free_threaded)
+        return BuildTag(major=self.major, minor=self.minor, free_threaded=self.free_threaded)
 
     @property
     def twin(self) -> BuildTag:
         """The PYTHON_GIL=1 twin of this free-threaded build: 3.14t+gil for 3.14t."""
-        return BuildTag(self.major, self.minor, self.free_threaded, gil_forced=True)
+        return BuildTag(
+            major=self.major, minor=self.minor, free_threaded=self.free_threaded, gil_forced=True
+        )
 
     @property
     def sort_key(self) -> tuple[int, int, bool, bool]:

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from gilcompare.asv import grids, machine, pools, suite
+from gilcompare.measure import sizing
 from gilcompare.settings import DEFAULT_ROUNDS, DEFAULT_WORKERS, SETUP_CACHE_TIMEOUT
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
 
@@ -153,8 +154,9 @@ def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleTyp
             if name == "cpu" and cls is module.Scaling:  # the A/A control rides with count
                 assert models.pop(0) == suite.CONTROL == "serial"
             assert models == list(suite.GRID_MODELS)
-        assert tuple(module.Scaling.params[2]) == suite.worker_parameters().workers
-        assert tuple(module.Warm.params[2]) == suite.worker_parameters().spot_workers
+        waits = name == "io_bound"  # sleep and http: the waiting grid
+        assert tuple(module.Scaling.params[2]) == suite.worker_parameters(waits=waits).workers
+        assert tuple(module.Warm.params[2]) == suite.worker_parameters(waits=waits).spot_workers
     assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
     assert set(suite.SPOT_MODELS) | set(suite.WARM_ALIKE) == set(suite.COLD_MODELS)
     assert set(suite.COLD_RUN_MODELS) <= set(suite.COLD_MODELS)
@@ -205,10 +207,16 @@ def test_parse_workers_rejects_other_values(text: str) -> None:
     assert "'1,2,4,8'" in message and repr(text) in message
 
 
-def test_worker_counts_default_and_bad_value() -> None:
-    """Unset or blank means 1, 2, 4, 8; a bad value exits with the one-line message."""
+def test_worker_counts_default_and_bad_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset or blank means the machine's grid (1, 2, 4, 8 on two CPUs, 1 and 2 for CPU work
+    on one); a bad value exits with the one-line message."""
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 2)
     assert suite.worker_counts({}) == tuple(DEFAULT_WORKERS) == (1, 2, 4, 8)
     assert suite.worker_counts({"GILCOMPARE_WORKERS": " "}) == (1, 2, 4, 8)
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 1)
+    assert suite.worker_counts({}) == (1, 2)
+    assert suite.worker_counts({}, waits=True) == (1, 2, 4, 8)
+    assert suite.worker_parameters({}) == ((1, 2), (1,))
     assert suite.worker_counts({"GILCOMPARE_WORKERS": "2,1"}) == (1, 2)
     with pytest.raises(SystemExit, match="^GILCOMPARE_WORKERS must be .*got 'two'$"):
         suite.worker_counts({"GILCOMPARE_WORKERS": "two"})
@@ -227,6 +235,7 @@ def test_scaling_rounds_default_and_bad_value() -> None:
 
 def _import_cpu(workers: str) -> subprocess.CompletedProcess[str]:
     code = "import benchmarks.cpu as m; print(list(m.Scaling.params[2]), list(m.Warm.params[2]))"
+    # the child sees the CPUs this process does (affinity and cgroup are inherited)
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -237,16 +246,17 @@ def _import_cpu(workers: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize(
-    ("workers", "grid", "spot"), [("4,1", "[1, 4]", "[1]"), ("8,2", "[2, 8]", "[2]")]
-)
+@pytest.mark.parametrize(("workers", "grid"), [("4,1", [1, 4]), ("8,2", [2, 8]), ("3", [3])])
 def test_workers_env_sets_the_grids_when_asv_imports_the_suite(
-    workers: str, grid: str, spot: str
+    workers: str, grid: list[int]
 ) -> None:
-    """GILCOMPARE_WORKERS sets the grid; the spot count is 2, or the smallest when 2 is out."""
+    """GILCOMPARE_WORKERS sets the grid; the spot count is the usable CPUs when the grid has
+    them, else its smallest count."""
     result = _import_cpu(workers)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [*grid.split(), *spot.split()]
+    cpus = sizing.spot_workers()
+    spot = [cpus] if cpus in grid else grid[:1]
+    assert result.stdout.strip().splitlines() == [f"{grid} {spot}"]
 
 
 def test_bad_workers_env_stops_the_import_in_one_line() -> None:
@@ -388,15 +398,16 @@ def test_warm_pool_rejects_results_that_differ_from_serial(tiny: None) -> None:
 def test_parallel_capacity_is_a_speedup_of_two_processes_over_one() -> None:
     """Two fork workers against one: about 2 on two idle cores; 5 ms tasks on a loaded host
     stray far, but a ratio of two timings is positive and finite, never 0 or wild."""
-    assert 0.25 < machine.parallel_capacity(units=5, pairs=3) < 4.0
+    assert 0.25 < machine.parallel_capacity(units=5, pairs=3, processes=2) < 4.0
 
 
-@pytest.mark.parametrize("cores", [1, 2])
-def test_parallel_capacity_is_two_on_two_cores_and_one_on_one(
-    monkeypatch: pytest.MonkeyPatch, cores: int
+@pytest.mark.parametrize(("cores", "usable", "processes"), [(1, 1, 2), (2, 2, 2), (4, 4, 4)])
+def test_parallel_capacity_is_measured_at_the_machines_size(
+    monkeypatch: pytest.MonkeyPatch, cores: int, usable: int, processes: int
 ) -> None:
-    """On a clock where a task takes 1 s and `cores` tasks run at once, two workers finish
-    `cores` times the work of one: capacity 2.0 on two cores, 1.0 on one."""
+    """On a clock where a task takes 1 s and `cores` tasks run at once, as many workers as
+    the usable CPUs (at least two) finish `cores` times the work of one: capacity 2.0 on two
+    cores, 1.0 on one, 4.0 on four."""
     now = [0.0]
 
     class Pool:
@@ -417,11 +428,12 @@ def test_parallel_capacity_is_two_on_two_cores_and_one_on_one(
             return None
 
         def start(self, workers: int) -> Pool:
-            assert workers == 2
+            assert workers == processes
             return Pool()
 
     from gilcompare.measure import gauge, paired
 
+    monkeypatch.setattr(machine, "capacity_processes", lambda: max(2, usable))
     monkeypatch.setattr(gauge, "get_model", lambda name: Model())
     monkeypatch.setattr(paired, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     assert machine.parallel_capacity(units=5, pairs=3) == pytest.approx(float(cores))

@@ -19,7 +19,14 @@ PLAIN = "'--prefix={p}' '--with-ensurepip=install'"
 def build(version: str, free: bool, args: str = PLAIN, shared: bool = False) -> BuildInfo:
     prefix = f"/opt/{version}{'t' if free else ''}"
     config = args.format(p=prefix) + (" '--disable-gil'" if free else "")
-    return BuildInfo(f"{prefix}/bin/python3", version, free, config, shared, prefix)
+    return BuildInfo(
+        path=f"{prefix}/bin/python3",
+        version=version,
+        free_threaded=free,
+        config_args=config,
+        shared=shared,
+        prefix=prefix,
+    )
 
 
 @pytest.mark.parametrize("version", ["3.13.15", "3.14.7", "3.15.0rc1"])
@@ -130,9 +137,38 @@ def test_build_options_are_the_ones_that_change_speed(
 )
 def test_cgroup_quota(tmp_path: Path, text: str, cpus: float | None) -> None:
     """A cgroup v2 cpu.max quota reads as CPUs; no limit or an unreadable file is None."""
-    path = tmp_path / "cpu.max"
-    path.write_text(text)
-    assert builds._cgroup_cpus(str(path)) == cpus
+    (tmp_path / "cpu.max").write_text(text)
+    own = tmp_path / "own"
+    own.write_text("0::/\n")
+    assert builds._cgroup_cpus(str(tmp_path), str(own)) == cpus
+
+
+def test_cgroup_quota_is_the_tightest_of_the_process_cgroup_and_its_parents(
+    tmp_path: Path,
+) -> None:
+    """A limit set on a parent of the process's own cgroup (v2) or in v1's cfs files counts."""
+    (tmp_path / "box" / "job").mkdir(parents=True)
+    (tmp_path / "box" / "cpu.max").write_text("300000 100000\n")
+    (tmp_path / "box" / "job" / "cpu.max").write_text("max 100000\n")
+    own = tmp_path / "own"
+    own.write_text("0::/box/job\n")
+    assert builds._cgroup_cpus(str(tmp_path), str(own)) == 3.0
+    v1 = tmp_path / "v1" / "cpu,cpuacct" / "ci"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("150000\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    own.write_text("4:memory:/x\n2:cpu,cpuacct:/ci\n")
+    assert builds._cgroup_cpus(str(tmp_path / "v1"), str(own)) == 1.5
+
+
+def test_usable_cpus_rounds_a_quota_up_and_never_exceeds_affinity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Usable CPUs: affinity bounded by the quota, a fraction rounded up, at least one."""
+    monkeypatch.setattr(builds.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
+    for quota, usable in [(None, 4), (1.5, 2), (0.5, 1), (16.0, 4)]:
+        monkeypatch.setattr(builds, "_cgroup_cpus", lambda q=quota: q)
+        assert builds.usable_cpus() == usable
 
 
 def test_build_of_another_interpreter_is_its_own_answer() -> None:
@@ -161,3 +197,13 @@ def test_loads_by_path_with_the_standard_library_alone(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert int(proc.stdout) >= 1
+
+
+def test_a_run_on_fewer_cpus_is_another_host() -> None:
+    """An asv machine entry of 2 usable CPUs and a run that may use 1 (taskset -c 0): refused,
+    with a name to file it under; the same count, or an entry without one, is this host."""
+    reason = builds.other_host({"machine": "vm", "num_cpu": "2"}, 1, "vm")
+    assert reason is not None and "GILCOMPARE_MACHINE=vm-1cpu" in reason
+    assert reason.startswith("asv machine 'vm' has 2 usable CPUs, and this run may use 1")
+    assert builds.other_host({"machine": "vm", "num_cpu": "2"}, 2, "vm") is None
+    assert builds.other_host({"machine": "vm"}, 1, "vm") is None

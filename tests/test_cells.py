@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gilcompare.measure import sizing
 from gilcompare.measure.cells import (
     Cell,
     Result,
@@ -13,6 +14,7 @@ from gilcompare.measure.cells import (
     measure,
     plan,
 )
+from gilcompare.measure.sizing import strong_tasks
 from gilcompare.models import gil_enabled
 from gilcompare.workloads import get_workload
 
@@ -22,7 +24,18 @@ def test_strong_plan_is_fixed_total_and_weak_grows() -> None:
     w = get_workload("count")
     assert plan(w, "strong", 1, "standard") == plan(w, "strong", 8, "standard")
     assert len(plan(w, "weak", 4, "standard")) == 4 * len(plan(w, "weak", 1, "standard"))
-    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == 64
+    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == strong_tasks(64, True)
+    assert len(plan(w, "strong", 2, "standard", tasks=3)) == 3  # asked for: never resized
+
+
+def test_strong_plan_follows_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The profile's task count on two CPUs; on 16, a multiple of the largest worker count
+    with four tasks per CPU, so no worker of the grid idles."""
+    w = get_workload("count")
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 2)
+    assert len(plan(w, "strong", 2, "standard")) == 16 and len(plan(w, "strong", 2, "asv")) == 8
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 16)
+    assert len(plan(w, "strong", 2, "standard")) == len(plan(w, "strong", 16, "asv")) == 64
 
 
 def test_ideal_speedup() -> None:
@@ -33,26 +46,44 @@ def test_ideal_speedup() -> None:
 
 def test_baseline_runs_the_same_task_list() -> None:
     """A weak cell's serial baseline has the same workers (so the same tasks)."""
-    cell = Cell("count", "threads", 4, "weak")
+    cell = Cell(workload="count", model="threads", workers=4, scaling="weak")
     assert cell.baseline().model == "serial" and cell.baseline().workers == 4
-    assert Cell("count", "threads", 4).baseline().workers == 1
+    assert Cell(workload="count", model="threads", workers=4).baseline().workers == 1
 
 
 def test_measure_records_conditions() -> None:
     """A measurement carries its checksum, GIL status, metadata and timings."""
-    r = measure(Cell("sleep", "threads", 4, profile="tiny", repeat=2))
+    r = measure(Cell(workload="sleep", model="threads", workers=4, profile="tiny", repeat=2))
     assert r.status == "ok" and len(r.times) == 2 and r.seconds > 0
     assert r.workers_seen == 4 and r.gil_enabled is gil_enabled()  # threads share this GIL
     assert {"python", "free_threaded", "cpu_count", "cpu_usable"} <= set(r.meta)
-    serial = measure(Cell("sleep", "serial", 1, profile="tiny", repeat=2))
+    serial = measure(Cell(workload="sleep", model="serial", workers=1, profile="tiny", repeat=2))
     r.compare(serial)
     assert r.status == "ok" and r.speedup > 1.5  # 8 tasks of 1 ms over 4 threads
 
 
 def test_compare_flags_a_wrong_answer() -> None:
     """A fast wrong answer is a mismatch, not a speedup."""
-    fast = Result("count", "threads", 2, "strong", "warm", "ok", seconds=0.1, checksum="a")
-    slow = Result("count", "serial", 1, "strong", "warm", "ok", seconds=1.0, checksum="b")
+    fast = Result(
+        workload="count",
+        model="threads",
+        workers=2,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        seconds=0.1,
+        checksum="a",
+    )
+    slow = Result(
+        workload="count",
+        model="serial",
+        workers=1,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        seconds=1.0,
+        checksum="b",
+    )
     fast.compare(slow)
     assert fast.status == "mismatch" and fast.speedup is None
 
@@ -60,9 +91,16 @@ def test_compare_flags_a_wrong_answer() -> None:
 def test_cold_mode_and_skips() -> None:
     """Cold mode times create+run+shutdown; an impossible combination is skipped."""
     assert (
-        measure(Cell("sleep", "threads", 2, mode="cold", profile="tiny", repeat=1)).status == "ok"
+        measure(
+            Cell(
+                workload="sleep", model="threads", workers=2, mode="cold", profile="tiny", repeat=1
+            )
+        ).status
+        == "ok"
     )
-    r = measure(Cell("numpy", "subinterpreters", 2, profile="tiny", repeat=1))
+    r = measure(
+        Cell(workload="numpy", model="subinterpreters", workers=2, profile="tiny", repeat=1)
+    )
     assert r.status == "skipped" and r.reason
 
 
@@ -78,13 +116,22 @@ def test_a_parallel_cell_reads_the_noise_gauge_every_round() -> None:
     """A paired cell with two workers carries one gauge reading per round and a noisy-host
     verdict; a one-worker cell needs one core, and a task list too short to time says
     nothing: neither reads it."""
-    two = measure(Cell("count", "threads", 2, profile="tiny", size=10, tasks=4, repeat=3))
+    two = measure(
+        Cell(
+            workload="count", model="threads", workers=2, profile="tiny", size=10, tasks=4, repeat=3
+        )
+    )
     assert two.status == "ok" and len(two.gauge) == 3
     assert all(reading > 0 for reading in two.gauge)
     assert two.noisy_host is (sorted(two.gauge)[1] < 1.6)
-    one = measure(Cell("count", "threads", 1, profile="tiny", size=10, tasks=4, repeat=3))
+    one = measure(
+        Cell(
+            workload="count", model="threads", workers=1, profile="tiny", size=10, tasks=4, repeat=3
+        )
+    )
     assert one.gauge == [] and one.noisy_host is None
-    short = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    short = Cell(workload="count", model="threads", workers=2, profile="tiny", tasks=4, repeat=3)
+    short = measure(short)
     assert short.gauge == [] and short.noisy_host is None
 
 
@@ -222,10 +269,19 @@ def test_measure_summarises_its_rounds() -> None:
 
 
 def test_strong_plan_counts_tasks_by_what_the_work_does() -> None:
-    """CPU work gets the profile's tasks, waiting work its wait_tasks, unless told."""
+    """CPU work starts from the profile's tasks, waiting work from its wait_tasks (both
+    sized to the machine), unless told."""
     from gilcompare.settings import get_profile
 
     p = get_profile("standard")
-    assert len(plan(get_workload("count"), "strong", 1, "standard")) == p.tasks
-    assert len(plan(get_workload("sleep"), "strong", 1, "standard")) == p.wait_tasks
+    count, sleep = get_workload("count"), get_workload("sleep")
+    assert len(plan(count, "strong", 1, "standard")) == strong_tasks(p.tasks, False)
+    assert len(plan(sleep, "strong", 1, "standard")) == strong_tasks(p.wait_tasks, True)
     assert plan(get_workload("sleep"), "strong", 4, "standard", size=3, tasks=5) == [3] * 5
+
+
+def test_a_result_ideal_counts_its_tasks() -> None:
+    """Three waiting tasks on two workers: the busier worker waits twice, so the ideal is 1.5."""
+    shape = {"profile": "tiny", "size": 1, "tasks": 3, "repeat": 1}
+    r = measure(Cell(workload="sleep", model="threads", workers=2, **shape))
+    assert r.status == "ok" and r.tasks == 3 and r.ideal == 1.5

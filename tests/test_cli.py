@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from gilcompare.cli import main
+from gilcompare.measure import sizing
 from gilcompare.models import get_model
 from gilcompare.workloads.cpu import COUNT_PER_UNIT
 
@@ -610,8 +611,11 @@ def test_probe_timeout_kills_the_programs_group(
     assert tagged(tag) == []
 
 
-def test_dry_run_lists_cells_and_an_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_lists_cells_and_an_estimate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """--dry-run prints every measurement (baselines first) and an estimate; measures nothing."""
+    monkeypatch.setattr(sizing, "usable_cpus", lambda: 2)  # the profiles' own task counts
     started = time.monotonic()
     argv = ["run", "--dry-run", "--workload", "count", "--model", "threads", "--workers", "1,2"]
     assert main([*argv, "--profile", "quick", "--repeat", "3"]) == 0
@@ -671,7 +675,16 @@ def test_run_and_compare_tables_print_the_interval() -> None:
     from gilcompare.measure.cells import Result
     from gilcompare.report.tables import table
 
-    r = Result("count", "threads", 2, "strong", "warm", "ok", seconds=1.0, speedup=1.934)
+    r = Result(
+        workload="count",
+        model="threads",
+        workers=2,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        seconds=1.0,
+        speedup=1.934,
+    )
     r.speedup_low, r.speedup_high = 1.881, 1.979
     assert "1.93× [1.88–1.98]" in table(result_rows([r]), RUN_COLUMNS)
     record = {
@@ -693,8 +706,24 @@ def test_seed_ratio_agrees_with_its_seconds(
     from gilcompare.measure.cells import Result
 
     def fake_run(cells, args, emit):  # type: ignore[no-untyped-def]
-        threads = Result("count", "threads", 2, "weak", "warm", "ok", times=[0.56, 0.55, 0.57])
-        procs = Result("count", "processes-fork", 2, "weak", "warm", "ok", times=[0.31] * 3)
+        threads = Result(
+            workload="count",
+            model="threads",
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            status="ok",
+            times=[0.56, 0.55, 0.57],
+        )
+        procs = Result(
+            workload="count",
+            model="processes-fork",
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            status="ok",
+            times=[0.31] * 3,
+        )
         threads.seconds, procs.seconds = 0.56, 0.31
         threads.speedup, procs.speedup = 1.0, 1.96  # their quotient is not the seconds' ratio
         emit([threads, procs], args.json)

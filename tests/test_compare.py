@@ -14,8 +14,8 @@ from gilcompare.interpreters import Interpreter, discover
 from gilcompare.measure import compare
 from gilcompare.measure.cells import Cell
 
-HERE = Interpreter(platform.python_version(), False, sys.executable)
-FREE = Interpreter("3.14.7", True, "/opt/python3.14t")
+HERE = Interpreter(version=platform.python_version(), free_threaded=False, path=sys.executable)
+FREE = Interpreter(version="3.14.7", free_threaded=True, path="/opt/python3.14t")
 
 
 def test_builds_resolve_by_tag_and_twin() -> None:
@@ -53,8 +53,8 @@ def test_interpreter_against_itself() -> None:
     """The same interpreter under two names: relative near 1, the A/A row, equal checksums."""
     builds = [compare.Build("a", HERE), compare.Build("b", HERE)]
     cells = [
-        Cell("count", "serial", 1, profile="tiny"),
-        Cell("count", "threads", 2, profile="tiny"),
+        Cell(workload="count", model="serial", workers=1, profile="tiny"),
+        Cell(workload="count", model="threads", workers=2, profile="tiny"),
     ]
     rows = compare.compare(builds, cells, rounds=2, timeout=120)
     assert [(r.model, r.python) for r in rows] == [
@@ -89,7 +89,9 @@ def test_twin_runs_with_the_gil() -> None:
     """A free-threaded build's workers run without the GIL, its +gil twin's with it."""
     tag = FREE_HERE[0].tag
     builds = compare.resolve_builds([tag, f"{tag}+gil"], FREE_HERE)
-    rows = compare.compare(builds, [Cell("count", "threads", 2, profile="tiny")], 1, 120)
+    rows = compare.compare(
+        builds, [Cell(workload="count", model="threads", workers=2, profile="tiny")], 1, 120
+    )
     gil = {r.python: r.gil_enabled for r in rows}
     assert gil == {tag: False, f"{tag}+gil": True, f"{tag} (A/A)": False}
 
@@ -104,12 +106,19 @@ def test_unmatched_builds_are_named_before_measuring(monkeypatch: pytest.MonkeyP
     def probe(path: str) -> BuildInfo:
         version = {"/g13": "3.13.0", "/g14": "3.14.7", "/f14": "3.14.7"}[path]
         free = path.startswith("/f")
-        return BuildInfo(path, version, free, "--disable-gil" if free else "", False, path)
+        return BuildInfo(
+            path=path,
+            version=version,
+            free_threaded=free,
+            config_args="--disable-gil" if free else "",
+            shared=False,
+            prefix=path,
+        )
 
     monkeypatch.setattr(builds, "probe", probe)
-    g13 = compare.Build("3.13", Interpreter("3.13.0", False, "/g13"))
-    g14 = compare.Build("3.14", Interpreter("3.14.7", False, "/g14"))
-    f14 = compare.Build("3.14t", Interpreter("3.14.7", True, "/f14"))
+    g13 = compare.Build("3.13", Interpreter(version="3.13.0", free_threaded=False, path="/g13"))
+    g14 = compare.Build("3.14", Interpreter(version="3.14.7", free_threaded=False, path="/g14"))
+    f14 = compare.Build("3.14t", Interpreter(version="3.14.7", free_threaded=True, path="/f14"))
     twin = compare.Build("3.14t+gil", f14.interpreter, "1")
     [note] = cli_compare._unmatched([g13, f14, g14, twin])
     assert note.startswith("3.14t against 3.13 is no free-threading cost") and "3.13.0" in note

@@ -149,23 +149,23 @@ def _reproduction(path: Path) -> Path:
 
     rows = [
         reproduce.Row(
-            "seed",
-            "2 processes ~2x 2 threads",
-            "blog",
-            "1.96x",
-            "ratio >= 1.6",
-            "ok",
+            name="seed",
+            claim="2 processes ~2x 2 threads",
+            source="blog",
+            source_number="1.96x",
+            shape="ratio >= 1.6",
+            status="ok",
             ours="1.80x",
             holds=True,
             conditions={"python": "3.13.0"},
         ),
         reproduce.Row(
-            "ft-cost-3.13t",
-            "~40%",
-            "docs",
-            "~40%",
-            "cost >= 20%",
-            "not run",
+            name="ft-cost-3.13t",
+            claim="~40%",
+            source="docs",
+            source_number="~40%",
+            shape="cost >= 20%",
+            status="not run",
             reason="needs Python 3.13t",
         ),
     ]
@@ -190,13 +190,40 @@ def test_reproduction_is_embedded_and_a_corrupt_one_named(tmp_path: Path) -> Non
 def served(tmp_path: Path) -> Iterator[str]:
     """The dashboard built from the committed results, served on 127.0.0.1 (any free port)."""
     dashboard.build(tmp_path, RESULTS, reproduction=_reproduction(tmp_path / "reproduce.json"))
+    yield from _serve(tmp_path)
 
+
+@pytest.fixture
+def served_two_machines(tmp_path: Path) -> Iterator[str]:
+    """The dashboard of the committed results merged with a copy of them filed as a second
+    machine of one usable CPU (tools/merge.py), served on 127.0.0.1."""
+    other = tmp_path / "other" / "results"
+    shutil.copytree(RESULTS, other)
+    described = json.loads((other / "vm" / "machine.json").read_text(encoding="utf-8"))
+    described["num_cpu"] = "1"
+    (other / "vm" / "machine.json").write_text(json.dumps(described), encoding="utf-8")
+    for path in (other / "vm").glob("*-virtualenv-*.json"):  # as asv records the machine
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data["params"]["num_cpu"] = "1"
+        path.write_text(json.dumps(data), encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("merge", ROOT / "tools" / "merge.py")
+    assert spec is not None and spec.loader is not None
+    merge = importlib.util.module_from_spec(spec)
+    sys.modules["merge"] = merge
+    spec.loader.exec_module(merge)
+    merged = tmp_path / "merged"
+    merge.merge(merged, [str(RESULTS), f"{other / 'vm'}=vm-1cpu"])
+    dashboard.build(tmp_path / "site", merged)
+    yield from _serve(tmp_path / "site")
+
+
+def _serve(folder: Path) -> Iterator[str]:
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:  # keep pytest's output to the test's own
             pass
 
     server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path))
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder))
     )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -304,6 +331,33 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
 
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_one_cell_across_machines_in_chromium(served_two_machines: str, browser: Any) -> None:
+    """Two machines: the selector offers both, the chosen cell has a row per machine, and
+    switching the machine keeps the build and the cell."""
+    from selenium.webdriver.support.ui import Select
+
+    browser.get(served_two_machines)
+    assert browser.execute_script("return document.body.dataset.rendered") == "yes"
+    machine = Select(browser.find_element("id", "machine"))
+    assert [o.get_attribute("value") for o in machine.options] == ["vm", "vm-1cpu"]
+    rows = "return [...document.querySelectorAll('#machines-table tr[data-machine]')]"
+    assert browser.execute_script(rows + ".map(r => r.dataset.machine)") == ["vm", "vm-1cpu"]
+    usable = browser.execute_script(rows + ".map(r => r.children[2].textContent)")
+    assert usable == ["2", "1"]
+    speedups = browser.execute_script(rows + ".map(r => r.children[3].textContent)")
+    assert speedups[0] == speedups[1] != "–"  # the same results filed twice: the same cell
+    build = browser.execute_script("return document.body.dataset.build")
+    title = browser.execute_script("return document.getElementById('mtitle').textContent")
+    machine.select_by_value("vm-1cpu")
+    assert browser.execute_script("return document.body.dataset.build") == build
+    assert browser.execute_script("return document.getElementById('mtitle').textContent") == title
+    capacity = browser.execute_script(
+        "return [...document.querySelectorAll('#controls-table td.name')].map(t => t.textContent)"
+    )
+    assert "machine capacity (2 busy processes)" in capacity
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
 def test_free_threaded_build_and_its_gil_twin_are_builds(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_ideal() -> None:
 def test_cli_and_asv_grid_give_the_same_speedup_on_the_same_timings() -> None:
     """`gilcompare run` (measure) and the asv grids (gilcompare.asv.grids) estimate with one
     function."""
-    result = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    result = measure(Cell(workload="count", model="threads", workers=2, profile="tiny", repeat=3))
     assert result.status == "ok" and result.rounds == 3
     assert result.estimator == engine.ESTIMATOR
     # the estimate worked out here, from the timings, as the median of per-round ratios
@@ -58,13 +58,13 @@ def test_cli_and_asv_grid_give_the_same_speedup_on_the_same_timings() -> None:
     expected = statistics.median(ratios)
     assert result.speedup == pytest.approx(expected)
     assert result.efficiency == pytest.approx(expected / result.ideal)
-    cell = grids.GridResult("count", "threads", 2, ideal=result.ideal)
+    cell = grids.GridResult(workload="count", model="threads", workers=2, ideal=result.ideal)
     cell.serial_times, cell.times = list(result.serial_times), list(result.times)
     grids._speedup(cell)
     assert cell.speedup == pytest.approx(expected, abs=1e-4)
     assert cell.efficiency == pytest.approx(expected / result.ideal, abs=1e-4)
     # and not the old ratio of medians, which these skewed timings tell apart
-    skewed = grids.GridResult("count", "threads", 2, ideal=2)
+    skewed = grids.GridResult(workload="count", model="threads", workers=2, ideal=2)
     skewed.serial_times, skewed.times = [2.0, 3.0, 9.0], [1.0, 4.0, 1.0]
     grids._speedup(skewed)
     assert skewed.speedup == 2.0  # the ratio of medians would say 3.0
@@ -72,11 +72,13 @@ def test_cli_and_asv_grid_give_the_same_speedup_on_the_same_timings() -> None:
 
 def test_control_times_serial_against_serial() -> None:
     """The A/A control is paired like any model, so its ratio is near 1 and it says so."""
-    r = measure(Cell("count", "serial", 2, profile="tiny", repeat=3, control=True))
+    r = measure(
+        Cell(workload="count", model="serial", workers=2, profile="tiny", repeat=3, control=True)
+    )
     assert r.status == "ok" and r.control and len(r.serial_times) == 3
     assert r.speedup is not None and 0.5 < r.speedup < 2.0
     with pytest.raises(ValueError, match="serial"):
-        Cell("count", "threads", 2, control=True).validate()
+        Cell(workload="count", model="threads", workers=2, control=True).validate()
 
 
 def test_interval_is_a_t_interval_on_log_ratios() -> None:
@@ -122,7 +124,9 @@ def test_unpaired_ratio_is_the_ratio_of_medians_with_a_wider_interval() -> None:
     assert est.low < 2.0 < est.high
     paired = engine.ratio([2.0, 2.2, 1.8], [1.0, 1.1, 0.9])
     assert paired is not None and paired.high - paired.low < est.high - est.low
-    assert engine.unpaired_ratio([2.0], [1.0]) == engine.Ratio(2.0, None, None, 0)
+    assert engine.unpaired_ratio([2.0], [1.0]) == engine.Ratio(
+        value=2.0, low=None, high=None, rounds=0
+    )
 
 
 def test_format_ratio() -> None:
@@ -134,7 +138,7 @@ def test_format_ratio() -> None:
 
 def test_run_results_carry_the_interval() -> None:
     """A paired run result has speedup_low ≤ speedup ≤ speedup_high from the engine."""
-    r = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    r = measure(Cell(workload="count", model="threads", workers=2, profile="tiny", repeat=3))
     assert r.status == "ok" and r.interval == engine.INTERVAL
     assert (r.speedup_low, r.speedup_high) == engine.interval(r.serial_times, r.times)
 
@@ -147,11 +151,29 @@ def test_unpaired_fallback_goes_through_the_engine(monkeypatch: pytest.MonkeyPat
 
     def fake(num, den):  # type: ignore[no-untyped-def]
         calls.append((list(num), list(den)))
-        return engine.Ratio(7.0, 6.0, 8.0, 0)
+        return engine.Ratio(value=7.0, low=6.0, high=8.0, rounds=0)
 
     monkeypatch.setattr(engine, "unpaired_ratio", fake)
-    serial = Result("count", "serial", 1, "strong", "warm", "ok", times=[2.0], seconds=2.0)
-    cell = Result("count", "threads", 2, "strong", "warm", "ok", times=[1.0], seconds=1.0)
+    serial = Result(
+        workload="count",
+        model="serial",
+        workers=1,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        times=[2.0],
+        seconds=2.0,
+    )
+    cell = Result(
+        workload="count",
+        model="threads",
+        workers=2,
+        scaling="strong",
+        mode="warm",
+        status="ok",
+        times=[1.0],
+        seconds=1.0,
+    )
     cell.ideal = 2
     cell.compare(serial)
     assert calls == [([2.0], [1.0])]

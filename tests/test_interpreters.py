@@ -108,8 +108,8 @@ def test_link_dir_creates_working_links(tmp_path: Path) -> None:
 def test_format_table_and_json() -> None:
     """The table aligns its columns and the JSON carries each tag."""
     items = [
-        Interpreter("3.9.18", False, "/a/python3.9"),
-        Interpreter("3.13.0", True, "/b/python3.13t"),
+        Interpreter(version="3.9.18", free_threaded=False, path="/a/python3.9"),
+        Interpreter(version="3.13.0", free_threaded=True, path="/b/python3.13t"),
     ]
     lines = format_table(items).splitlines()
     assert lines[0].split() == ["python", "free-threaded", "path"]
@@ -160,14 +160,14 @@ def test_version_key_refuses_what_is_no_version(bad: str) -> None:
 
 def test_pre_release_is_labelled() -> None:
     """A release candidate keeps its full version and says what it is; a release says nothing."""
-    rc = Interpreter("3.15.0rc1", True, "/x/python3.15t")
+    rc = Interpreter(version="3.15.0rc1", free_threaded=True, path="/x/python3.15t")
     assert (rc.tag, rc.version_tuple, rc.label) == (
         "3.15t",
         (3, 15, 0),
         "3.15.0rc1 (release candidate)",
     )
-    assert Interpreter("3.15.0b2", False, "/x").prerelease == "beta"
-    assert Interpreter("3.14.7", False, "/x").label == "3.14.7"
+    assert Interpreter(version="3.15.0b2", free_threaded=False, path="/x").prerelease == "beta"
+    assert Interpreter(version="3.14.7", free_threaded=False, path="/x").label == "3.14.7"
     assert "3.15.0rc1 (release candidate)" in format_table([rc])
 
 
@@ -242,7 +242,7 @@ def test_only_a_free_threaded_build_has_a_twin() -> None:
     with pytest.raises(ValueError, match=r"3\.14\+gil .* has the GIL already.* e\.g\. 3\.14t\+gil"):
         BuildTag.parse("3.14+gil")
     with pytest.raises(ValueError, match="has the GIL already"):
-        BuildTag(3, 14, free_threaded=False, gil_forced=True)
+        BuildTag(major=3, minor=14, free_threaded=False, gil_forced=True)
 
 
 @pytest.mark.parametrize(
@@ -286,8 +286,8 @@ def test_build_tag_interpreter_and_twin() -> None:
 
 def test_interpreter_tag_ignores_the_patch_level() -> None:
     """An interpreter's tag is its build's: 3.15t for a free-threaded 3.15.0."""
-    assert Interpreter("3.15.0", True, "/x").tag == "3.15t"
-    assert Interpreter("3.9.18", False, "/x").tag == "3.9"
+    assert Interpreter(version="3.15.0", free_threaded=True, path="/x").tag == "3.15t"
+    assert Interpreter(version="3.9.18", free_threaded=False, path="/x").tag == "3.9"
 
 
 def test_interpreters_module_imports_by_path_with_the_standard_library() -> None:

@@ -230,3 +230,19 @@ def test_stop_says_what_a_library_cannot_do(
     if reason is not None and "scheduler" not in reason:
         pytest.skip(reason)
     assert why in (not_applicable(model, method) or "")
+
+
+@pytest.mark.parametrize("model", ["joblib-threads", "thread-per-task", "dask-threads"])
+def test_transfer_knows_which_libraries_share_the_payload(model: str, no_orphans: None) -> None:
+    """joblib's threads and a thread per task are handed the payload itself (no pickle round is
+    timed for them); dask pickles arguments into its graph even for threads, and says so."""
+    if get_model(model).unavailable():
+        pytest.skip(get_model(model).unavailable())
+    from gilcompare.probes import transfer
+
+    copies = model == "dask-threads"
+    assert transfer.methods_for(model) == (["pickle", "shared_memory"] if copies else ["shared"])
+    reason = transfer.not_applicable(model, "shared" if copies else "pickle") or ""
+    assert ("dask pickles" if copies else "nothing is pickled") in reason
+    rec = transfer.probe_transfer(model, 2, "pickle" if copies else "shared", 1000, repeat=1)
+    assert (rec.status, rec.reason) == ("ok", "")  # "shared" checks each worker got the object

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +18,48 @@ from gilcompare.interpreters import discover
 from gilcompare.measure.cells import checksum, plan
 from gilcompare.measure.compare import package_path
 from gilcompare.measure.services import local_peers
-from gilcompare.models import MODELS, available_models, get_model, worker_info
+from gilcompare.models import (
+    MODELS,
+    MODELS_ENV,
+    STANDARD_MODELS,
+    ExecutorRunner,
+    Runner,
+    ThreadsModel,
+    available_models,
+    get_model,
+    register,
+    unregister,
+    worker_info,
+)
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class NamedThreadsModel(ThreadsModel):
+    """A model defined outside gilcompare: a thread pool whose threads carry a name."""
+
+    def runner(self, workers: int) -> Runner:
+        pool = cf.ThreadPoolExecutor(workers, thread_name_prefix="gilcompare-named")
+        return ExecutorRunner(self, workers, pool)
+
+
+# the one registry line: GILCOMPARE_MODELS=test_models:NAMED (and register() in this process)
+NAMED = NamedThreadsModel(name="threads-named", summary="a thread pool with named threads")
+
+
+@pytest.fixture
+def named_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """NAMED in the registry of this process and, through GILCOMPARE_MODELS, of its children."""
+    monkeypatch.setenv(MODELS_ENV, f"{__name__}:NAMED")
+    path = [str(Path(__file__).parent), str(ROOT), os.environ.get("PYTHONPATH", "")]
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, path)))
+    register(NAMED)
+    try:
+        yield NAMED.name
+    finally:
+        unregister(NAMED.name)
 
 
 def _serial(name: str) -> str:
@@ -117,3 +163,99 @@ def test_gil_reenabled_note_only_for_a_free_threaded_build_with_the_gil_on() -> 
     assert gil_reenabled([R(free_threaded=True, gil_enabled=False)]) is None
     assert gil_reenabled([R(free_threaded=False, gil_enabled=True)]) is None
     assert gil_reenabled([R(free_threaded=True, gil_enabled=None)]) is None
+
+
+def test_a_model_from_outside_needs_no_other_edit(
+    named_model: str, cli: object, tmp_path: Path, no_orphans: None
+) -> None:
+    """A model defined here and named in GILCOMPARE_MODELS is run, probed, in the asv grids'
+    parameters and on the dashboard, with no edit to gilcompare."""
+    from test_dashboard import _embedded, dashboard
+
+    from gilcompare.cli import probe
+    from gilcompare.probes import start, stop, transfer
+
+    assert named_model in STANDARD_MODELS and named_model in available_models()
+    assert named_model in probe.DEFAULT_MODELS  # the probes' default models, as `run`'s
+    # `gilcompare run` (its cells run in isolated children, which load the model by name)
+    out = cli(  # type: ignore[operator]
+        "run",
+        "--model",
+        named_model,
+        "--workload",
+        "count",
+        "--workers",
+        "2",
+        "--profile",
+        "tiny",
+        "--repeat",
+        "1",
+        "--json",
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [r for r in json.loads(out.stdout) if r["model"] == named_model]
+    assert rows and all(r["status"] == "ok" and r["speedup"] > 0 for r in rows), rows
+    assert all(r["meta"]["env"][MODELS_ENV] == f"{__name__}:NAMED" for r in rows)  # recorded
+    listed = json.loads(cli("models", "--json").stdout)  # type: ignore[operator]
+    assert {"model": named_model, "kind": "threads"}.items() <= listed[-1].items()
+    # the probes: its threads share the payload, stop at an event, start cold
+    assert transfer.methods_for(named_model) == ["shared"]
+    assert stop.methods_for(named_model) == ["event"]
+    records = [
+        start.probe_start(named_model, 2, repeat=1),
+        stop.probe_stop(named_model, 2, "event", repeat=1),
+        transfer.probe_transfer(named_model, 2, "shared", 1000, repeat=1),
+    ]
+    assert [(r.status, r.reason) for r in records] == [("ok", "")] * 3
+    assert transfer.not_applicable(named_model, "pickle") is not None
+    # asv imports benchmarks/ in a process of its own
+    code = (
+        "import json; from benchmarks import cpu, probes\n"
+        "print(json.dumps([list(cpu.WarmSpot.params[1]), probes.START_MODELS]))"
+    )
+    asv = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert asv.returncode == 0, asv.stderr
+    assert all(named_model in params for params in json.loads(asv.stdout)), asv.stdout
+    # the dashboard: its results become a column beside the others, serial the A/A row
+    results = tmp_path / "results"
+    shutil.copytree(ROOT / "results", results)
+    for path in (results / "vm").glob("*.json"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("'threads'", f"'{named_model}'"), encoding="utf-8")
+    page, _ = dashboard.build(tmp_path / "html", results)
+    data = _embedded(page)
+    builds = [b for m in data["machines"].values() for b in m["builds"].values()]
+    models = {c["model"] for b in builds for c in b["scaling"]}
+    assert named_model in models and "threads" not in models and data["baseline"] == "serial"
+
+
+@pytest.mark.parametrize(
+    "value, says",
+    [
+        ("nonsense", "expected module:object"),
+        ("gilcompare_no_such_module:M", "No module named 'gilcompare_no_such_module'"),
+        ("os:path", "a model must be a gilcompare.models.Model, got module"),
+        ("test_models:NOPE", "has no attribute 'NOPE'"),
+    ],
+)
+def test_a_bad_model_reference_is_one_line(
+    value: str, says: str, cli: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GILCOMPARE_MODELS entry that names no model stops the command with one line, exit 2."""
+    monkeypatch.setenv(MODELS_ENV, value)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parent), str(ROOT)]))
+    out = cli("models")  # type: ignore[operator]
+    assert out.returncode == 2 and out.stderr.count("\n") == 1, out.stderr
+    assert "GILCOMPARE_MODELS names models as module:object" in out.stderr and says in out.stderr
+
+
+def test_register_refuses_a_taken_name_and_what_is_not_a_model() -> None:
+    """A second model under a name in use, or an object that is not a Model, is refused."""
+    with pytest.raises(ValueError, match="'threads' is already registered"):
+        register(ThreadsModel(name="threads", summary="another"))
+    with pytest.raises(TypeError, match="must be a gilcompare.models.Model"):
+        register(object())  # type: ignore[arg-type]
+    assert get_model("threads").summary == "concurrent.futures.ThreadPoolExecutor"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -45,3 +46,34 @@ def test_what_workers_import_is_the_standard_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_nothing_outside_models_branches_on_a_model_name_or_kind() -> None:
+    """Outside gilcompare/models, no comparison or startswith tests a model's name (or a
+    family of names such as "processes-") and nothing reads a model's ``kind`` but the listing:
+    what a model does is asked of the model object."""
+    from gilcompare.models import MODELS
+
+    names = set(MODELS) | {n.split("-")[0] + "-" for n in MODELS if "-" in n}
+    allowed = {("gilcompare/probes/stop_libraries.py", "loky")}  # joblib's backend, not a model
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        where = str(path.relative_to(ROOT))
+        if "models" in path.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            tested: list[ast.expr] = []
+            if isinstance(node, ast.Compare):
+                tested = [node.left, *node.comparators]
+            elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "startswith":
+                tested = list(node.args)
+            for value in tested:
+                for const in [value, *getattr(value, "elts", [])]:
+                    text = getattr(const, "value", None)
+                    if text in names and (where, text) not in allowed:
+                        found.append(f"{where}:{node.lineno}: {text!r}")
+            if isinstance(node, ast.Attribute) and node.attr == "kind":
+                owner = ast.unparse(node.value)
+                if "model" in owner.lower() or (owner == "m" and path.name != "listing.py"):
+                    found.append(f"{where}:{node.lineno}: {owner}.kind")
+    assert not found, found

@@ -136,6 +136,44 @@ def _load_tool():
 readme = _load_tool()
 
 
+def _block(section: str, language: str, first_line: str) -> str:
+    """The fenced ``language`` block of a section whose text starts with ``first_line``."""
+    for block in re.findall(rf"```{language}\n(.*?)```", section, flags=re.S):
+        if block.startswith(first_line):
+            return block
+    raise AssertionError(f"README.md has no {language} block starting {first_line!r}")
+
+
+def test_own_code_example_runs_as_written(tmp_path: Path) -> None:
+    """The "Your own code" example as the README writes it: mine.py, the commands beside it
+    and measure.py run in a folder of their own, exit 0, and end with the answer line."""
+    import subprocess
+
+    section = _section(README.read_text(encoding="utf-8"), "Your own code")
+    (tmp_path / "mine.py").write_text(_block(section, "python", "# mine.py"))
+    (tmp_path / "measure.py").write_text(_block(section, "python", "# measure.py"))
+    commands = _block(section, "sh", "gilcompare run --workload mine.py:crunch")
+    lines = [line.split("  #")[0].strip() for line in commands.splitlines() if line.strip()]
+    assert len(lines) == 2 and "--dry-run" in lines[0]
+    outputs = []
+    for line in lines:
+        argv = shlex.split(line)
+        assert argv[0] == "gilcompare"
+        proc = subprocess.run(
+            [sys.executable, "-m", "gilcompare", *argv[1:]],
+            cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        assert proc.returncode == 0, f"{line}\n{proc.stderr}"
+        outputs.append(proc.stdout)
+    assert "in all" in outputs[0] and "from one task timed here" in outputs[0]
+    assert "answer for mine.py:crunch: best at 1 worker: serial" in outputs[1]
+    proc = subprocess.run(
+        [sys.executable, "measure.py"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("answer for mine:crunch: best at 1 worker: serial")
+
+
 def test_readme_tables_are_current() -> None:
     """Every generated block of the README is what results/ gives today: stale tables fail."""
     text = README.read_text(encoding="utf-8")
@@ -171,3 +209,42 @@ def test_a_block_naming_no_run_is_one_line(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err
     assert copy.read_text(encoding="utf-8") == text
+
+
+def test_quoted_numbers_are_what_the_results_give() -> None:
+    """Every number the prose ties to a cell (``<!-- = BUILDS WORKLOADS MODELS -->``) is that
+    cell's speedup in the run the README names; the free-threading section quotes a dozen."""
+    text = README.read_text(encoding="utf-8")
+    assert len(readme.QUOTE.findall(text)) >= 20
+    assert readme.check_quotes(text, RESULTS) == []
+
+
+@pytest.mark.parametrize(
+    "quote,says",
+    [
+        ("1.50×<!-- = 3.15t count threads -->", "says 1.50, the results 1.98"),
+        ("0.90–1.00×<!-- = 3.14,3.15 count threads -->", "says 0.90–1.00, the results 0.98–1.00"),
+        ("1.98 ±9%<!-- = 3.15t count threads -->", "says 1.98 ±9%, the results 1.98 ±3%"),
+        ("1.98<!-- = 3.15t count nosuchmodel -->", "no speedup for 3.15t count nosuchmodel"),
+        ("1.98<!-- = 3.15t count -->", "expected BUILDS WORKLOADS MODELS"),
+    ],
+)
+def test_a_wrong_quoted_number_fails_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], quote: str, says: str
+) -> None:
+    """A quoted number the results contradict makes --check (and a rewrite) exit 1 and names
+    it; the prose is never rewritten."""
+    copy = tmp_path / "README.md"
+    text = f"<!-- numbers: f0586bc3 -->\nthreads scale ({quote} on 3.15t)\n"
+    copy.write_text(text, encoding="utf-8")
+    assert readme.main([str(copy), "--results", str(RESULTS), "--check"]) == 1
+    assert says in capsys.readouterr().err
+    assert readme.main([str(copy), "--results", str(RESULTS)]) == 1
+    assert copy.read_text(encoding="utf-8") == text
+
+
+def test_quoted_numbers_need_their_run_named(tmp_path: Path, capsys) -> None:
+    copy = tmp_path / "README.md"
+    copy.write_text("count 1.98×<!-- = 3.15t count threads -->\n", encoding="utf-8")
+    assert readme.main([str(copy), "--results", str(RESULTS), "--check"]) == 1
+    assert "no `<!-- numbers: COMMIT -->`" in capsys.readouterr().err

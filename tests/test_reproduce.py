@@ -83,7 +83,7 @@ def test_seed_ratio_comes_from_the_engine(monkeypatch: pytest.MonkeyPatch) -> No
 
     def fake(num, den):  # type: ignore[no-untyped-def]
         calls.append((list(num), list(den)))
-        return engine.Ratio(2.5, 2.0, 3.0, 0)
+        return engine.Ratio(value=2.5, low=2.0, high=3.0, rounds=0)
 
     monkeypatch.setattr(measurements.engine, "unpaired_ratio", fake)
     monkeypatch.setattr(measurements, "_machine", lambda ctx: {"capacity": 2.0})
@@ -146,7 +146,14 @@ def _fake_builds(monkeypatch: pytest.MonkeyPatch, gil_version: str) -> None:
         free = path.endswith("t")
         version = "3.14.7" if free else gil_version
         args = f"'--prefix=/opt/{path}'" + (" '--disable-gil'" if free else "")
-        return BuildInfo(path, version, free, args, False, f"/opt/{path}")
+        return BuildInfo(
+            path=path,
+            version=version,
+            free_threaded=free,
+            config_args=args,
+            shared=False,
+            prefix=f"/opt/{path}",
+        )
 
     monkeypatch.setattr(cost.builds, "probe", probe)
 
@@ -179,7 +186,16 @@ def test_cost_is_paired_and_alternating_through_compare(monkeypatch: pytest.Monk
                 ("3.14.7t", [1.04, 1.05, 1.06, 1.05, 1.05]),
                 ("3.14.7 (A/A)", [1.0, 1.01, 0.99, 1.0, 1.0]),
             ]:
-                rows.append(Comparison(label, cell.workload, "serial", 1, times=times, seconds=1))
+                rows.append(
+                    Comparison(
+                        python=label,
+                        workload=cell.workload,
+                        model="serial",
+                        workers=1,
+                        times=times,
+                        seconds=1,
+                    )
+                )
         return rows
 
     monkeypatch.setattr(cost, "compare", fake_compare)

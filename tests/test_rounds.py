@@ -11,6 +11,7 @@ import pytest
 from gilcompare.asv import grids
 from gilcompare.measure import gauge as gauge_module
 from gilcompare.measure.conditions import python_tag
+from gilcompare.measure.sizing import capacity_processes, usable_cpus
 
 
 @pytest.fixture
@@ -55,7 +56,10 @@ def test_rounds_are_kept_for_a_bench_run(tiny: None, tmp_path: Path) -> None:
     path = grids.keep_rounds(grid, "io_bound.Scaling", environ)
     assert path == tmp_path / ("c" * 40) / f"{python_tag()}+gil" / "io_bound.Scaling.jsonl"
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines[0] == {"kind": "gauge", "processes": 2, "readings": grid.gauge}
+    # the gauge sets as many busy processes as the usable CPUs (at least two) against one
+    processes = capacity_processes()
+    gauge = {"kind": "gauge", "processes": processes, "readings": grid.gauge}
+    assert lines[0] == {**gauge, "cpu_usable": usable_cpus()}
     cells = {(c["model"], c["workers"]): c for c in lines[1:]}
     assert set(cells) == {("threads", 2), ("serial", 2)}
     threads = grid.cell("sleep", "threads", 2)

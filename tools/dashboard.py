@@ -26,6 +26,7 @@ from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
+from gilcompare.models import BASELINE
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
@@ -119,7 +120,7 @@ def _run_extras(
     results_dir: Path, machine: str, commit: str, problems: list[str]
 ) -> tuple[dict[str, rounds.BuildRounds], str | None]:
     """What ``nox -s bench`` kept beside one run: its rounds and the host's CPU model."""
-    run = asvresults.Run(machine, commit, dt.datetime.now(dt.timezone.utc))
+    run = asvresults.Run(machine=machine, commit=commit, date=dt.datetime.now(dt.timezone.utc))
     try:
         kept = rounds.load(results_dir, run)
     except UsageError as exc:
@@ -150,6 +151,17 @@ def _mixed(machine: str, builds: dict[str, Any]) -> list[str]:
                 f"machine {machine}: this page mixes {what}, so compare builds with care ({listed})"
             )
     return out
+
+
+def _description(results_dir: Path, machine: str) -> dict[str, str]:
+    """asv's description of a machine (CPU, architecture, usable CPUs, OS), for comparing
+    one cell across machines; empty when machine.json cannot be read."""
+    try:
+        found = json.loads((results_dir / machine / "machine.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    keys = ("cpu", "arch", "num_cpu", "os", "ram")
+    return {k: str(found[k]) for k in keys if isinstance(found, dict) and found.get(k)}
 
 
 def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
@@ -200,7 +212,7 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
             except (KeyError, TypeError, ValueError, SyntaxError) as exc:
                 problems.append(f"{path}: not an asv results file this page can read ({exc})")
         if builds:
-            data[machine] = {"builds": builds}
+            data[machine] = {"builds": builds, "description": _description(results_dir, machine)}
             problems.extend(_mixed(machine, builds))
         else:
             problems.append(f"{results_dir / machine}: no readable results files")
@@ -276,6 +288,7 @@ def build(
         "machines": data,
         "problems": problems,
         "default": {"machine": machine, "build": build},
+        "baseline": BASELINE,  # the model every speedup is over: the A/A row, not a column
         "reproduction": _reproduction(reproduction, problems),
     }
     page = html / PAGE

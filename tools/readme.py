@@ -14,8 +14,20 @@ and is rewritten from ``results/`` by one of these:
 * ``models COMMIT WORKLOAD -- MODEL=WHAT...``: a Markdown table of one workload's speedups at
   2 workers, a row per model (with what it is) and a column per Python build, then capacity.
 
+A number quoted in the prose is tied to the results by a comment right after it::
+
+    count 1.98×<!-- = 3.15t count threads -->, against 0.98–1.00×<!-- = 3.14,3.15 count threads -->
+
+(not inside code: an example in backticks is not checked), which names the builds, workloads
+and models (comma-separated) whose speedups at 2 workers it
+quotes, from the run named once in the README by ``<!-- numbers: COMMIT -->``. One number is
+that speedup; a range ``low–high`` is the smallest and largest of them; ``±N%`` after a number
+is the larger side of its 95 % interval. These are checked, never rewritten: the sentence around
+a number may say why it matters, and only a person can say whether it still does.
+
 ``--check`` rewrites nothing and exits 1 naming each block that differs from what the results
-give, so a README whose tables were not regenerated after new results fails the tests.
+give and each quoted number they contradict, so a README not brought up to date after new
+results fails the tests.
 
     python tools/readme.py [README.md] [--results results] [--check]
 """
@@ -44,6 +56,11 @@ BLOCK = re.compile(
     re.DOTALL,
 )
 WORKERS = 2
+QUOTE = re.compile(
+    r"(?<![`\d.])(?P<low>\d+\.\d+)(?:–(?P<high>\d+\.\d+))?(?: ±(?P<spread>\d+)%)?×?"
+    r"<!-- = (?P<spec>[^>]*?) -->"
+)
+QUOTED_RUN = re.compile(r"<!-- numbers: (?P<commit>[0-9a-f]{7,40}) -->")
 
 
 def _cli(results: Path, args: list[str]) -> str:
@@ -158,6 +175,49 @@ def regenerate(text: str, results: Path) -> tuple[str, list[str]]:
     return BLOCK.sub(replace, text), changed
 
 
+def _spread(value: float, ratio: Any) -> int | None:
+    """The larger side of a speedup's 95 % interval, in whole percent, as ``_number`` prints it."""
+    if ratio is None or ratio.low is None or ratio.high is None:
+        return None
+    return round((max(value / ratio.low, ratio.high / value) - 1) * 100)
+
+
+def check_quotes(text: str, results: Path) -> list[str]:
+    """Each number the prose quotes that the results do not give, as 'quoted: found' lines."""
+    quotes = list(QUOTE.finditer(text))
+    if not quotes:
+        return []
+    run = QUOTED_RUN.search(text)
+    if run is None:
+        return ["numbers are quoted but no `<!-- numbers: COMMIT -->` names their run"]
+    _, rows, interval = _table(results, run["commit"])
+    wrong = []
+    for quote in quotes:
+        words = quote["spec"].split()
+        if len(words) != 3:
+            wrong.append(f"{quote[0]}: expected BUILDS WORKLOADS MODELS")
+            continue
+        builds, workloads, models = (word.split(",") for word in words)
+        cells = [(b, w, m) for b in builds for w in workloads for m in models]
+        values = [rows.get((w, m), {}).get(b) for b, w, m in cells]
+        if any(v is None for v in values):
+            missing = [" ".join(c) for c, v in zip(cells, values) if v is None]
+            wrong.append(f"{quote[0]}: no speedup for {', '.join(missing)}")
+            continue
+        low, high = f"{min(values):.2f}", f"{max(values):.2f}"
+        found = low if low == high else f"{low}–{high}"
+        shown = quote["low"] if quote["high"] is None else f"{quote['low']}–{quote['high']}"
+        if quote["spread"] is not None:
+            if len(cells) != 1:
+                wrong.append(f"{quote[0]}: ±N% needs one cell")
+                continue
+            spread = _spread(values[0], interval(*cells[0]))
+            found, shown = f"{found} ±{spread}%", f"{shown} ±{quote['spread']}%"
+        if found != shown:
+            wrong.append(f"{quote['spec']}: the README says {shown}, the results {found}")
+    return wrong
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("readme", nargs="?", default=str(ROOT / "README.md"))
@@ -168,18 +228,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = path.read_text(encoding="utf-8")
         new, changed = regenerate(text, Path(args.results))
+        wrong = check_quotes(new, Path(args.results))
     except (UsageError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    for line in wrong:
+        print(f"{path}: quoted number: {line}", file=sys.stderr)
     if args.check:
         for spec in changed:
             print(f"{path}: stale generated block: {spec}", file=sys.stderr)
-        return 1 if changed else 0
+        return 1 if changed or wrong else 0
     if changed:
         path.write_text(new, encoding="utf-8")
     for spec in changed:
         print(f"regenerated: {spec}")
-    return 0
+    return 1 if wrong else 0
 
 
 if __name__ == "__main__":

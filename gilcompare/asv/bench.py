@@ -1,7 +1,9 @@
-"""The asv benchmark classes every family module in benchmarks/ subclasses.
+"""The asv benchmark classes the modules of benchmarks/ subclass (all but probes, whose
+classes sit over gilcompare.probes).
 
-A family module (cpu, native, io_bound, locks_alloc) only says which workloads its classes
-take, through ``params``; what a benchmark does is written once, here, over gilcompare.asv.
+A module (cpu, native, io_bound, locks_alloc, shared_objects, libraries) only says which
+workloads and models its classes take, through ``params``; what a benchmark does is written
+once, here, over gilcompare.asv.
 
 asv finds benchmarks by the names of a class's methods, inherited ones included, and reads
 its attributes (``repeat``, ``timeout``, ``version`` ...) through inheritance too. One thing
@@ -22,6 +24,7 @@ from typing import ClassVar
 
 from gilcompare.asv import grids, machine, pools
 from gilcompare.asv.suite import VERSION
+from gilcompare.models import BASELINE
 from gilcompare.settings import DEFAULT_ROUNDS, TIMING
 
 PARAM_NAMES = ["workload", "model", "workers"]
@@ -40,7 +43,7 @@ class Serial(Benchmark):
     param_names = ["workload"]
 
     def setup(self, workload: str) -> None:
-        self.pool = pools.WarmPool(workload, "serial", 1)
+        self.pool = pools.WarmPool(workload, BASELINE, 1)
         self.pool.start()
 
     def time_tasks(self, workload: str) -> None:

@@ -20,6 +20,7 @@ from gilcompare.measure.cells import ideal_speedup, plan
 from gilcompare.measure.gauge import Gauge
 from gilcompare.measure.paired import PairedTimes
 from gilcompare.measure.services import local_peers
+from gilcompare.measure.sizing import capacity_processes, usable_cpus
 from gilcompare.models import get_model
 from gilcompare.settings import ASV_PROFILE, ASV_SCALING, DEFAULT_ROUNDS
 from gilcompare.workloads import get_workload
@@ -39,7 +40,7 @@ class GridResult:
     times: list[float] = field(default_factory=list)
     speedup: float | None = None  # median over rounds of serial time / model time
     efficiency: float | None = None  # speedup / ideal
-    ideal: int | None = None  # workers for waiting work, else min(workers, usable CPUs)
+    ideal: float | None = None  # gilcompare.measure.engine.ideal_speedup of the task list
 
 
 @dataclass
@@ -48,7 +49,7 @@ class Grid:
 
     cells: dict[str, GridResult] = field(default_factory=dict)
     gauge: list[float] = field(default_factory=list)  # the noise gauge, one per round
-    gauge_processes: int = 2  # the busy processes each reading set against one
+    gauge_processes: int = 2  # the busy processes each reading set against one (sizing)
     gauge_reason: str = ""  # why there is no gauge reading
 
     def add(self, cell: GridResult) -> None:
@@ -67,7 +68,7 @@ class Grid:
 def observe_gil(workload: str, model: str, workers: int) -> GridResult:
     """Start and warm a model on a workload, and record whether its workers run with a GIL."""
     w = get_workload(workload)
-    cell = GridResult(workload, model, workers)
+    cell = GridResult(workload=workload, model=model, workers=workers)
     with local_peers(services_of(w)), get_model(model).start(workers) as pool:
         cell.gil_enabled = engine.gil_in_workers(pool.warm(w))
     return cell
@@ -131,13 +132,14 @@ def scaling_grid(
         for model in models:
             reason = get_model(model).cannot_run(w)
             for n in workers:
-                ideal = 1 if model == CONTROL else ideal_speedup(w, n)
-                cell = GridResult(workload, model, n, ideal=ideal)
+                tasks = len(plan(w, ASV_SCALING, n, ASV_PROFILE))
+                ideal = 1 if model == CONTROL else ideal_speedup(w, n, None, tasks)
+                cell = GridResult(workload=workload, model=model, workers=n, ideal=ideal)
                 if reason is not None:
                     cell.status, cell.reason = "skipped", reason
                 grid.add(cell)
     services = set().union(*(services_of(get_workload(name)) for name in workloads))
-    gauge = Gauge()
+    gauge = Gauge(capacity_processes())
     with gauge.running(), local_peers(services):
         for round_ in range(scaling_rounds(default=rounds)):
             cells = list(grid.cells.values())
@@ -177,7 +179,12 @@ def keep_rounds(
     build = python_tag() + ("+gil" if environ.get("PYTHON_GIL") == "1" else "")
     path = Path(folder) / build / f"{benchmark_class}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    gauge = {"kind": "gauge", "processes": grid.gauge_processes, "readings": grid.gauge}
+    gauge = {
+        "kind": "gauge",
+        "processes": grid.gauge_processes,
+        "readings": grid.gauge,
+        "cpu_usable": usable_cpus(),
+    }
     if grid.gauge_reason:
         gauge["reason"] = grid.gauge_reason
     lines = [gauge, *({"kind": "cell", **asdict(cell)} for cell in grid.cells.values())]
@@ -196,12 +203,26 @@ def gil_grid(workloads: Iterable[str], models: Iterable[str], workers: Iterable[
             reason = get_model(model).cannot_run(get_workload(workload))
             for n in workers:
                 if reason is not None:
-                    grid.add(GridResult(workload, model, n, "skipped", reason))
+                    grid.add(
+                        GridResult(
+                            workload=workload,
+                            model=model,
+                            workers=n,
+                            status="skipped",
+                            reason=reason,
+                        )
+                    )
                     continue
                 try:
                     grid.add(observe_gil(workload, model, n))
                 except Exception as exc:
                     grid.add(
-                        GridResult(workload, model, n, "failed", f"{type(exc).__name__}: {exc}")
+                        GridResult(
+                            workload=workload,
+                            model=model,
+                            workers=n,
+                            status="failed",
+                            reason=f"{type(exc).__name__}: {exc}",
+                        )
                     )
     return grid

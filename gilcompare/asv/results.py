@@ -67,7 +67,9 @@ def runs(results_dir: Path, machine: str | None = None) -> list[Run]:
             continue
         data = load(path)
         stamp = dt.datetime.fromtimestamp(data.get("date", 0) / 1000, tz=dt.timezone.utc)
-        run = by_commit.setdefault(data["commit_hash"], Run(machine, data["commit_hash"], stamp))
+        run = by_commit.setdefault(
+            data["commit_hash"], Run(machine=machine, commit=data["commit_hash"], date=stamp)
+        )
         run.date = max(run.date, stamp)
         run.environments.append(data)
     return sorted(by_commit.values(), key=lambda r: r.date)

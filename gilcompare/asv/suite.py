@@ -17,9 +17,12 @@ inside the budget, and so what its results mean:
 * the ``asv`` profile (gilcompare.settings): 8 tasks of 30 units (about 30 ms each), so
   dispatch stays small beside the work;
 * one round of three samples and no warm-up runs (setup has warmed every worker);
+* the worker counts follow the machine (gilcompare.measure.sizing): 1, 2, 4 … up to the
+  usable CPUs (and at least 8 on two or more) for work that needs a CPU, beyond them for
+  waiting work; on the reference machine's 2 CPUs both are 1, 2, 4, 8;
 * the headline workloads run one model of each kind (threads, fork processes,
   subinterpreters, asyncio) at every worker count; the other workloads run every model at one
-  worker count (2, the reference machine's cores), except ``processes-spawn`` and
+  worker count (the usable CPUs: 2 on the reference machine), except ``processes-spawn`` and
   ``-forkserver``: warm, their workers run tasks as fork's do, and what sets them apart,
   starting them, is what the cold-start probe times (every model); the cold runs (start, run,
   stop) take one model of each kind and spawn;
@@ -34,14 +37,10 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from gilcompare.models import STANDARD_MODELS
-from gilcompare.settings import (
-    ASV_PROFILE,
-    DEFAULT_ROUNDS,
-    DEFAULT_WORKERS,
-    SPOT_WORKERS_COUNT,
-    get_profile,
-)
+from gilcompare.measure.sizing import default_workers, spot_workers
+from gilcompare.models import BASELINE, MODELS, STANDARD_MODELS
+from gilcompare.models.base import start_method_unavailable
+from gilcompare.settings import ASV_PROFILE, DEFAULT_ROUNDS, get_profile
 from gilcompare.workloads import UNITS_VERSION
 
 WORKERS_ENV = "GILCOMPARE_WORKERS"  # recorded with every result (conditions.RELEVANT_ENV)
@@ -49,27 +48,39 @@ ROUNDS_ENV = "GILCOMPARE_ROUNDS"  # rounds of every scaling grid; nox -s bench_q
 
 
 def _version() -> str:
-    """asv's benchmark version: what a result measured, not the code that measured it."""
+    """asv's benchmark version: what a result measured, not the code that measured it.
+
+    It names the profile, not the task count a machine gives it (gilcompare.measure.sizing):
+    asv publish drops every result whose version differs from the suite's, so a version per
+    machine would hide all machines but one in a merged site. A machine's task count follows
+    its usable CPUs, which its asv machine entry (num_cpu) and provenance record."""
     p = get_profile(ASV_PROFILE)
     return f"units{UNITS_VERSION}-{p.name}-{p.task_units}x{p.tasks}-wait{p.wait_tasks}"
 
 
 VERSION = _version()  # results with another version are not compared with these
 
+# warm fork, spawn and forkserver workers run a task alike; fork stands for the three, and
+# spawn where fork is missing (Windows) or unsafe (macOS): fork is then skipped at the spot
+# with its reason, and a merged site shows fork's column from one machine, spawn's from another
+PROCESS_MODELS = ("processes-fork", "processes-spawn", "processes-forkserver")
+FORK_RUNS = start_method_unavailable("fork") is None
+PROCESSES = PROCESS_MODELS[0] if FORK_RUNS else PROCESS_MODELS[1]
+WARM_ALIKE = PROCESS_MODELS[1:] if FORK_RUNS else PROCESS_MODELS[2:]
+
 # the models each kind of benchmark compares (the module docstring says why these)
-GRID_MODELS = ("threads", "processes-fork", "subinterpreters", "asyncio")  # one of each kind
+GRID_MODELS = ("threads", PROCESSES, "subinterpreters", "asyncio")  # one of each kind
 # the A/A control: serial timed against serial in the same rounds as the other cells. Its
 # speedup should be 1.0; how far it strays is the noise floor of that run on that host
-CONTROL = "serial"
+CONTROL = BASELINE
 CONTROLLED_MODELS = (CONTROL, *GRID_MODELS)
-# warm fork, spawn and forkserver workers run a task alike; fork stands for the three
-WARM_ALIKE = ("processes-spawn", "processes-forkserver")
-SPOT_MODELS = tuple(n for n in STANDARD_MODELS if n not in ("serial", *WARM_ALIKE))
-COLD_MODELS = tuple(n for n in STANDARD_MODELS if n != "serial")  # serial starts nothing
+# every standard model that starts workers (serial starts nothing), a model registered too
+SPOT_MODELS = tuple(n for n in STANDARD_MODELS if MODELS[n].starts_workers and n not in WARM_ALIKE)
+COLD_MODELS = tuple(n for n in STANDARD_MODELS if MODELS[n].starts_workers)
 # what a cold run of the task list adds to a cold start: one pool of each kind, and spawn, the
 # start method that costs most (the cold-start probe times every model's start)
-COLD_RUN_MODELS = (*GRID_MODELS, "processes-spawn")
-GIL_MODELS = ("threads", "processes-fork", "subinterpreters")  # one of each kind of worker
+COLD_RUN_MODELS = tuple(dict.fromkeys((*GRID_MODELS, "processes-spawn")))
+GIL_MODELS = ("threads", PROCESSES, "subinterpreters")  # one of each kind of worker
 # the deployed libraries' models, on the seed's loop at the spot (dask-cluster needs a cluster)
 LIBRARY_MODELS = (
     "joblib-loky",
@@ -95,15 +106,16 @@ def parse_workers(text: str) -> tuple[int, ...]:
     return tuple(sorted({int(part) for part in parts}))
 
 
-def worker_counts(environ: Mapping[str, str] | None = None) -> tuple[int, ...]:
-    """The suite's worker counts: ``GILCOMPARE_WORKERS`` when set, else 1, 2, 4, 8.
+def worker_counts(environ: Mapping[str, str] | None = None, waits: bool = False) -> tuple[int, ...]:
+    """The suite's worker counts: ``GILCOMPARE_WORKERS`` when set, else the machine's for
+    waiting work or work that needs a CPU (gilcompare.measure.sizing; 1, 2, 4, 8 on 2 CPUs).
 
     asv imports the suite to discover it, so a bad value ends that import with a one-line
     message (SystemExit) rather than a traceback.
     """
     text = (os.environ if environ is None else environ).get(WORKERS_ENV, "")
     if not text.strip():
-        return tuple(DEFAULT_WORKERS)
+        return default_workers(waits)
     try:
         return parse_workers(text)
     except ValueError as exc:
@@ -128,16 +140,20 @@ class WorkerParameters(NamedTuple):
     """The worker counts the benchmarks take: every one for the grids, one at the spot."""
 
     workers: tuple[int, ...]  # the scaling grids'
-    spot_workers: tuple[int, ...]  # the other benchmarks': SPOT_WORKERS_COUNT when it is run
+    spot_workers: tuple[int, ...]  # the other benchmarks': the usable CPUs when it is run
 
 
-def worker_parameters(environ: Mapping[str, str] | None = None) -> WorkerParameters:
-    """What benchmarks/ declares as parameters, read from the environment when asv imports it.
+def worker_parameters(
+    environ: Mapping[str, str] | None = None, waits: bool = False
+) -> WorkerParameters:
+    """What benchmarks/ declares as parameters, read from the environment when asv imports it:
+    a family of waiting workloads (``waits``) gets the waiting grid.
 
     A bad ``GILCOMPARE_WORKERS`` or ``GILCOMPARE_ROUNDS`` stops that import with a one-line
     message (SystemExit), before any grid runs.
     """
-    workers = worker_counts(environ)
+    workers = worker_counts(environ, waits)
     scaling_rounds(environ)
-    spot = (SPOT_WORKERS_COUNT,) if SPOT_WORKERS_COUNT in workers else workers[:1]
+    size = spot_workers()
+    spot = (size,) if size in workers else workers[:1]
     return WorkerParameters(workers, spot)

@@ -10,13 +10,14 @@ from typing import Any
 
 from gilcompare.cli.common import PROG, show_progress
 from gilcompare.cli.options import choices, positive_float, positive_int, positive_ints, split_list
+from gilcompare.cli.options import workloads as workload_names
 from gilcompare.errors import EXIT_FAILED, UsageError
 from gilcompare.measure.cells import Cell
-from gilcompare.models import MODELS
+from gilcompare.models import BASELINE, MODELS
 from gilcompare.report import validate
 from gilcompare.report.tables import table, to_json
 from gilcompare.settings import DEFAULT_PROFILE, DEFAULT_TIMEOUT, PROFILES, SCALINGS
-from gilcompare.workloads import WORKLOADS
+from gilcompare.workloads import WORKLOADS, user
 
 COMPARE_COLUMNS = [
     ("workload", "workload"),
@@ -41,8 +42,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if not names:
         raise UsageError("--python names the builds to compare, e.g. --python 3.14,3.14t")
     builds = compare.resolve_builds(names, discover())
-    workloads = choices("workload", args.workload, list(WORKLOADS), ["count"])
-    models = choices("model", args.model, list(MODELS), ["serial", "threads", "processes-fork"])
+    workloads = workload_names(args.workload, list(WORKLOADS), ["count"])
+    models = choices("model", args.model, list(MODELS), [BASELINE, "threads", "processes-fork"])
     workers = positive_ints("--workers", args.workers, [2])
     rounds = positive_int("--rounds", args.rounds)
     timeout = positive_float("--timeout", args.timeout)
@@ -51,15 +52,24 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         check_target(args.plot)
     cells = [
-        Cell(w, m, n, args.scaling, "warm", args.profile, repeat=1)
+        Cell(
+            workload=w,
+            model=m,
+            workers=n,
+            scaling=args.scaling,
+            mode="warm",
+            profile=args.profile,
+            repeat=1,
+        )
         for w in workloads
         for m in models
-        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+        for n in ([1] if m == BASELINE and args.scaling == "strong" else workers)
     ]
 
     def progress(line: str) -> None:
         show_progress(not args.quiet, line, done=True)
 
+    _check_found(builds, [w for w in workloads if user.is_user_spec(w)], timeout)
     for note in _unmatched(builds):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     rows = compare.compare(builds, cells, rounds, timeout, progress)
@@ -84,6 +94,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(compare_plot(records, args.plot), file=sys.stderr)
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in rows) else 0
+
+
+def _check_found(builds: Any, specs: list[str], timeout: float) -> None:
+    """Every interpreter finds every function of the user's, or one line and exit 2 naming
+    the interpreter and what it lacks (the module, or a module it imports)."""
+    from gilcompare.measure import isolate
+    from gilcompare.measure.compare import package_path
+
+    if not specs:
+        return
+    with package_path() as path:
+        for build in builds:
+            env = {**build.env, "PYTHONPATH": path}
+            for spec in specs:
+                try:
+                    out = isolate.call(
+                        "gilcompare.workloads.user:found",
+                        {"spec": spec},
+                        timeout,
+                        build.interpreter.path,
+                        env,
+                    )
+                except isolate.IsolatedFailure as failure:
+                    out = {"error": failure.reason}
+                if out.get("error"):
+                    raise UsageError(f"--workload {spec} on {build.label}: {out['error']}")
 
 
 def _unmatched(builds: Any) -> list[str]:
@@ -194,7 +230,7 @@ def cmd_results(args: argparse.Namespace) -> int:
     shown, notes = rounds.annotate(rows, pythons, kept, workers)
     columns = [("workload", "workload"), ("model", "model"), *((p, p) for p in pythons)]
     print(table(shown, columns, right=pythons))
-    if any(row["model"] == "serial" for row in rows):
+    if any(row["model"] == BASELINE for row in rows):
         print("serial: serial timed against serial in the same rounds (A/A), the noise floor")
     for note in notes:
         print(note)
@@ -270,7 +306,14 @@ def add_compare(sub: Any) -> None:
         help="builds, the first the reference: tags as `gilcompare pythons` shows them "
         "(3.14, 3.14t) or a free-threaded build's PYTHON_GIL=1 twin (3.14t+gil)",
     )
-    comp.add_argument("--workload", action="append", metavar="W", help="default: count")
+    comp.add_argument(
+        "--workload",
+        action="append",
+        metavar="W",
+        help="default: count; or your own function, package.module:function or "
+        "path/to/file.py:function, which every interpreter must find (from the current "
+        "directory or its own site-packages)",
+    )
     comp.add_argument(
         "--model", action="append", metavar="M", help="default: serial,threads,processes-fork"
     )

@@ -80,6 +80,10 @@ def cmd_workloads(args: argparse.Namespace) -> int:
                 ],
             )
         )
+        print(
+            "and your own function: --workload package.module:function or "
+            "path/to/file.py:function (examples/ has three; README: Your own code)"
+        )
     return 0
 
 

@@ -39,6 +39,29 @@ def choices(
     return names or list(default)
 
 
+def workloads(
+    values: Iterable[str] | None, valid: Sequence[str], default: Sequence[str]
+) -> list[str]:
+    """Workload names from ``--workload``: built-in ones checked against ``valid``, and the
+    user's own (``module:function``, ``file.py:function``) imported and checked now, before
+    anything is measured."""
+    from gilcompare.workloads import user
+
+    names = split_list(values, "--workload")
+    for name in names:
+        if user.is_user_spec(name):
+            try:
+                user.check(name)
+            except user.UserWorkloadError as exc:
+                raise UsageError(f"--workload {name}: {exc}") from None
+        elif name not in valid:
+            raise UsageError(
+                f"unknown workload {name!r}: choose from {', '.join(valid)}, or name a function "
+                "of your own (package.module:function or path/to/file.py:function)"
+            )
+    return names or list(default)
+
+
 def positive_int(option: str, value: str | int, maximum: float | None = None) -> int:
     """An integer from 1 to the option's maximum in ASCII digits, or a usage error."""
     top = int(maximum if maximum is not None else MAXIMA.get(option, DEFAULT_MAXIMUM))

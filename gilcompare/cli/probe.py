@@ -21,7 +21,7 @@ from gilcompare.cli.options import (
     split_list,
 )
 from gilcompare.errors import UsageError
-from gilcompare.models import MODELS, STANDARD_MODELS
+from gilcompare.models import MODELS, ModelNames
 from gilcompare.probes import PROBES, latency, memory, start, stop, transfer
 from gilcompare.probes.common import ProbeRecord, context, fill
 from gilcompare.probes.latency import NO_LOAD, LatencyRecord, probe_latency
@@ -44,7 +44,7 @@ from gilcompare.settings import (
     PROBE_WORKERS,
 )
 
-DEFAULT_MODELS = tuple(name for name in STANDARD_MODELS if name != "serial")
+DEFAULT_MODELS = ModelNames(lambda m: not m.deployed and m.starts_workers)
 
 _COLUMNS: dict[str, list[tuple[str, str]]] = {
     "latency": [
@@ -227,7 +227,7 @@ class _Common:
 
 def _common(args: argparse.Namespace, probe: str) -> _Common:
     """Validate the options every probe shares; raise UsageError naming the rule."""
-    models = choices("--model", args.model, list(MODELS), DEFAULT_MODELS)
+    models = choices("--model", args.model, list(MODELS), list(DEFAULT_MODELS))
     if probe == "latency":
         workers = [count("--workers", v) for v in split_list(args.workers)] or list(
             PROBE_WORKERS[probe]
@@ -240,7 +240,7 @@ def _common(args: argparse.Namespace, probe: str) -> _Common:
     timeout = (
         positive_float("--timeout", args.timeout) if args.timeout is not None else DEFAULT_TIMEOUT
     )
-    return _Common(models, workers, repeat, timeout)
+    return _Common(models=models, workers=workers, repeat=repeat, timeout=timeout)
 
 
 def _methods(option: str, given: list[str] | None, valid: Sequence[str]) -> list[str] | None:

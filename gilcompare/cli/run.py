@@ -8,21 +8,23 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from gilcompare.cli import own
 from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options
 from gilcompare.cli.options import choices, positive_int, positive_ints
+from gilcompare.cli.options import workloads as workload_names
 from gilcompare.cli.progress import Progress
 from gilcompare.errors import EXIT_FAILED, Interrupted, UsageError
 from gilcompare.measure import engine
 from gilcompare.measure.cells import MODES, Cell, Result, plan
 from gilcompare.measure.matrix import estimate_seconds, measuring_order, run_cells
-from gilcompare.models import MODELS, STANDARD_MODELS, gil_reenabled
+from gilcompare.measure.sizing import default_workers
+from gilcompare.models import BASELINE, MODELS, STANDARD_MODELS, gil_reenabled
 from gilcompare.report import validate
 from gilcompare.report.records import load_results, records, save_results
 from gilcompare.report.tables import table, to_json
 from gilcompare.settings import (
     CHILD_START_S,
     DEFAULT_PROFILE,
-    DEFAULT_WORKERS,
     MS_PER_UNIT,
     PROFILES,
     SCALINGS,
@@ -46,12 +48,15 @@ RUN_COLUMNS = [
 ]
 
 
-def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
-    """The measurements a run would make and an estimated duration; nothing is measured."""
+def _dry_run(order: Sequence[Cell], as_json: bool, timeout: float | None = None) -> int:
+    """The measurements a run would make and an estimated duration; nothing is measured but
+    one task of each function of the user's, timed once to know what a unit costs."""
     rows = []
+    scale = own.unit_cost(order, timeout)
     for cell in order:
         workload = WORKLOADS[cell.workload]
         sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+        estimate = own.estimate(cell, estimate_seconds(cell), scale)
         rows.append(
             {
                 "workload": cell.workload,
@@ -61,7 +66,7 @@ def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
                 "tasks": len(sizes),
                 "units": sizes[0] if sizes else 0,
                 "repeat": cell.repeat,
-                "estimate_s": estimate_seconds(cell),
+                "estimate_s": estimate,
             }
         )
     total = sum(row["estimate_s"] for row in rows)
@@ -79,11 +84,14 @@ def _dry_run(order: Sequence[Cell], as_json: bool) -> int:
         ("estimate_s", "estimate s"),
     ]
     print(table(rows, columns))
+    timed, then = own.dry_run_notes(scale)
     print(
         f"{len(rows)} measurements, about {clock(total)} in all: an estimate assuming "
-        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`), ideal speedups and "
-        f"{CHILD_START_S:g} s to start each measurement's child; nothing was measured"
+        f"{MS_PER_UNIT:g} ms per unit (see `gilcompare calibrate`){timed}, ideal speedups and "
+        f"{CHILD_START_S:g} s to start each measurement's child; nothing else was measured"
     )
+    if then:
+        print(then)
     return 0
 
 
@@ -138,7 +146,10 @@ def _exit_status(results: Sequence[Result]) -> int:
     return EXIT_FAILED if any(r.status in ("failed", "mismatch") for r in results) else 0
 
 
-def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None) -> int:
+def run_and_emit(
+    cells: Sequence[Cell], args: argparse.Namespace, emit: Any = None, after: Any = None
+) -> int:
+    """Measure the cells, show them (``emit``), then ``after(results)`` once all are in."""
     emit = emit or emit_results
     output = getattr(args, "output", None)
     plot = getattr(args, "plot", None)
@@ -151,7 +162,11 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
         validate.check_target("--plot", plot)
         check_target(plot)
     if getattr(args, "dry_run", False):
-        return _dry_run(measuring_order(cells), args.json)
+        try:
+            return _dry_run(measuring_order(cells), args.json, args.timeout)
+        except own.TaskFailed as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return EXIT_FAILED
     saver = _Saver(output) if output else None
     progress = Progress(not args.quiet, args.debug)
     try:
@@ -165,6 +180,8 @@ def run_and_emit(cells: Sequence[Cell], args: argparse.Namespace, emit: Any = No
         return exc.status
     progress.close()
     emit(results, args.json)
+    if after is not None:
+        after(results)
     if note := gil_reenabled(results):
         print(f"{PROG}: note: {note}", file=sys.stderr)
     if note := noisy_host(results):
@@ -226,8 +243,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    workloads = choices("workload", args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
-    models = choices("model", args.model, list(MODELS), list(STANDARD_MODELS))
+    workloads = workload_names(args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
+    own_models, own_workers = own.defaults(workloads)
+    models = choices("model", args.model, list(MODELS), own_models or list(STANDARD_MODELS))
     if args.dask_scheduler is not None:  # the children (and their workers) read it
         from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
 
@@ -236,28 +254,32 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         os.environ[DASK_SCHEDULER_ENV] = address
-    workers = positive_ints("--workers", args.workers, DEFAULT_WORKERS)
+    chosen = positive_ints("--workers", args.workers, own_workers or [])  # else the machine's
+    waits = {w: getattr(WORKLOADS.get(w), "waits", False) for w in workloads}
+    grid = {w: chosen or default_workers(waits[w]) for w in workloads}  # (measure.sizing)
     repeat = positive_int("--repeat", args.repeat)
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
+    shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
+    shape.update(size=size, tasks=tasks, repeat=repeat)
     cells = [
-        Cell(w, m, n, args.scaling, args.mode, args.profile, size, tasks, repeat, not args.unpaired)
+        Cell(workload=w, model=m, workers=n, paired=not args.unpaired, **shape)
         for w in workloads
         for m in models
-        for n in ([1] if m == "serial" and args.scaling == "strong" else workers)
+        for n in ([1] if m == BASELINE and args.scaling == "strong" else grid[w])
     ]
     if args.control:  # the A/A control at every worker count: serial timed against serial
-        shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
-        shape.update(size=size, tasks=tasks, repeat=repeat)
-        cells += [Cell(w, "serial", n, control=True, **shape) for w in workloads for n in workers]
-    return run_and_emit(cells, args)
+        control = {"model": BASELINE, "control": True, **shape}
+        cells += [Cell(workload=w, workers=n, **control) for w in workloads for n in grid[w]]
+    return run_and_emit(cells, args, after=lambda results: own.answer(results, args))
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Milliseconds one unit of each workload costs here, serially (for checking UNITS)."""
-    workloads = choices("workload", args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
+    workloads = workload_names(args.workload, DEFAULT_WORKLOADS, DEFAULT_WORKLOADS)
     repeat = positive_int("--repeat", args.repeat)
-    cells = [Cell(w, "serial", 1, "strong", "warm", "quick", None, 4, repeat) for w in workloads]
+    quick = {"model": BASELINE, "workers": 1, "profile": "quick", "tasks": 4, "repeat": repeat}
+    cells = [Cell(workload=w, **quick) for w in workloads]
 
     def emit(results: Sequence[Result], as_json: bool) -> None:
         rows = [
@@ -289,7 +311,8 @@ def add_run(sub: Any) -> None:
         "--workload",
         action="append",
         metavar="W",
-        help="workload(s), comma-separated or repeated (default: all but faults)",
+        help="workload(s), comma-separated or repeated (default: all but faults); or your own "
+        f"function: {own.HELP}",
     )
     run.add_argument(
         "--model",
@@ -299,7 +322,7 @@ def add_run(sub: Any) -> None:
         "libraries' models, which `gilcompare models` lists)",
     )
     run.add_argument(
-        "--workers", action="append", metavar="N", help="worker counts (default: 1,2,4,8)"
+        "--workers", action="append", metavar="N", help="worker counts (default: the machine's)"
     )
     run.add_argument(
         "--scaling",
@@ -348,6 +371,7 @@ def add_run(sub: Any) -> None:
         help="also write the JSON records to FILE after every measurement",
     )
     run.add_argument("--plot", metavar="FILE", help=PLOT_HELP)
+    run.add_argument("--no-costs", action="store_true", help=own.NO_COSTS_HELP)
     run.add_argument(
         "--dry-run",
         action="store_true",
@@ -369,6 +393,8 @@ def add_report(sub: Any) -> None:
 def add_calibrate(sub: Any) -> None:
     """The `calibrate` command's options."""
     calibrate = sub.add_parser("calibrate", help="cost of one unit of each workload here")
-    calibrate.add_argument("--workload", action="append", metavar="W")
+    calibrate.add_argument(
+        "--workload", action="append", metavar="W", help=f"workload(s), or your own: {own.HELP}"
+    )
     measurement_options(calibrate, repeat=3)
     calibrate.set_defaults(func=cmd_calibrate)

@@ -26,7 +26,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         else round(SEED_ITERATIONS / COUNT_PER_UNIT)
     )
     repeat = positive_int("--repeat", args.repeat)
-    process_models = [m for m in MODELS if m.startswith("processes-")]
+    # the executors' process pools, one per start method
+    process_models = [n for n, m in MODELS.items() if m.start_method and not m.deployed]
     picked = choices("--process-model", [args.process_model], process_models, [])
     if len(picked) != 1:
         raise UsageError(
@@ -34,8 +35,28 @@ def cmd_seed(args: argparse.Namespace) -> int:
         )
     process_model = picked[0]
     cells = [
-        Cell("count", "threads", 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
-        Cell("count", process_model, 2, "weak", "warm", DEFAULT_PROFILE, size, 1, repeat),
+        Cell(
+            workload="count",
+            model="threads",
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            profile=DEFAULT_PROFILE,
+            size=size,
+            tasks=1,
+            repeat=repeat,
+        ),
+        Cell(
+            workload="count",
+            model=process_model,
+            workers=2,
+            scaling="weak",
+            mode="warm",
+            profile=DEFAULT_PROFILE,
+            size=size,
+            tasks=1,
+            repeat=repeat,
+        ),
     ]
 
     def emit(results: Sequence[Result], as_json: bool) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shlex
@@ -83,14 +84,58 @@ def describe_build() -> dict[str, object]:
     }
 
 
-def _cgroup_cpus(path: str = "/sys/fs/cgroup/cpu.max") -> float | None:
-    """The CPUs a cgroup v2 quota allows ("200000 100000" is 2.0), None when unlimited."""
+def _cgroup_cpus(root: str = "/sys/fs/cgroup", own: str = "/proc/self/cgroup") -> float | None:
+    """The CPUs the tightest cgroup quota on this process allows ("200000 100000" in a v2
+    cpu.max is 2.0; v1's cpu.cfs_quota_us over cpu.cfs_period_us likewise), None when no
+    quota applies. Every ancestor of the process's own cgroup is read: a container's limit
+    is often set one level above the process."""
+    paths: list[tuple[str, str, str]] = []  # (folder, quota file, period file or "")
     try:
-        with open(path, encoding="ascii") as file:
-            quota, period = file.read().split()[:2]
-        return None if quota == "max" else round(int(quota) / int(period), 2)
-    except (OSError, ValueError):
-        return None
+        with open(own, encoding="ascii") as file:
+            entries = [line.rstrip("\n").split(":", 2) for line in file]
+    except OSError:
+        entries = []
+    for entry in entries:
+        if len(entry) != 3:
+            continue
+        _, controllers, path = entry
+        if controllers == "":  # v2
+            base, quota, period = root, "cpu.max", ""
+        elif "cpu" in controllers.split(","):  # v1
+            base = os.path.join(root, controllers)
+            if not os.path.isdir(base):
+                base = os.path.join(root, "cpu")
+            quota, period = "cpu.cfs_quota_us", "cpu.cfs_period_us"
+        else:
+            continue
+        parts = [part for part in path.split("/") if part and part != ".."]
+        for depth in range(len(parts), -1, -1):
+            paths.append((os.path.join(base, *parts[:depth]), quota, period))
+    found: list[float] = []
+    for folder, quota_name, period_name in paths:
+        try:
+            with open(os.path.join(folder, quota_name), encoding="ascii") as file:
+                fields = file.read().split()
+            if period_name:
+                with open(os.path.join(folder, period_name), encoding="ascii") as file:
+                    fields = [fields[0], file.read().strip()]
+            quota, period = fields[0], fields[1]
+            if quota not in ("max", "-1") and int(period) > 0:
+                found.append(round(int(quota) / int(period), 2))
+        except (OSError, ValueError, IndexError):
+            continue
+    return min(found) if found else None
+
+
+def usable_cpus() -> int:
+    """CPUs this process may use: its affinity, bounded by the cgroup quota (a quota of 1.5
+    CPUs gives 2: a fraction still runs a second worker part of the time), at least 1."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    usable = len(affinity(0)) if affinity else (os.cpu_count() or 1)
+    quota = _cgroup_cpus()
+    if quota:
+        usable = min(usable, max(1, math.ceil(quota)))
+    return max(1, usable)
 
 
 def _cpu_model() -> str:
@@ -104,18 +149,31 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def other_host(entry: Mapping[str, Any], usable: int, name: str) -> str | None:
+    """Why results of a run that may use ``usable`` CPUs must not be filed under the asv
+    machine ``entry`` describes (its num_cpu differs: another host, or this one under
+    ``taskset`` or a cgroup quota), or None. Under one machine name asv would draw both
+    hosts as one line, and a smaller host's numbers as a regression."""
+    recorded = str(entry.get("num_cpu") or "").strip()
+    if not recorded or recorded == str(usable):
+        return None
+    return (
+        f"asv machine {name!r} has {recorded} usable CPUs, and this run may use {usable} "
+        f"(taskset, a cgroup quota or another host): one machine name must mean one kind of "
+        f"host, so name this one, e.g. GILCOMPARE_MACHINE={name}-{usable}cpu"
+    )
+
+
 def describe_host() -> dict[str, object]:
     """The machine as a result must name it: CPU model, CPUs (all, usable through affinity,
     the cgroup quota), load averages, kernel and the time (UTC)."""
-    affinity = getattr(os, "sched_getaffinity", None)
-    usable = len(affinity(0)) if affinity else (os.cpu_count() or 1)
     quota = _cgroup_cpus()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
         "host": platform.node(),
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count() or 1,
-        "cpu_usable": min(usable, quota) if quota else usable,
+        "cpu_usable": usable_cpus(),
         "cgroup_cpus": quota,
         "load": [round(value, 2) for value in load] if load else None,
         "kernel": f"{platform.system()} {platform.release()}",

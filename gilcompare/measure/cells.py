@@ -8,7 +8,9 @@
 * speedup = serial time of the same task list / model time, estimated by
   gilcompare.measure.engine (median of paired per-round ratios, order alternating);
   efficiency = speedup / ideal, where ideal = min(workers, usable CPUs) for work that needs a
-  CPU and workers for waiting.
+  CPU and workers for waiting, less when the tasks do not divide evenly over the workers.
+* the default strong-scaling task count follows the machine (gilcompare.measure.sizing): a
+  multiple of the largest default worker count, and at least 4 tasks per usable CPU.
 * a **control** cell times serial against serial the same way: the A/A ratio shows how far
   this machine's noise alone moves a speedup.
 """
@@ -27,7 +29,8 @@ from gilcompare.measure.conditions import environment, usable_cpus
 from gilcompare.measure.gauge import Gauge
 from gilcompare.measure.paired import PairedTimes
 from gilcompare.measure.services import local_peers
-from gilcompare.models import get_model
+from gilcompare.measure.sizing import strong_tasks
+from gilcompare.models import BASELINE, get_model
 from gilcompare.settings import (
     CAPACITY_UNITS,
     DEFAULT_PROFILE,
@@ -65,7 +68,7 @@ class Cell:
             raise ValueError(f"unknown scaling {self.scaling!r}: choose from {', '.join(SCALINGS)}")
         if self.mode not in MODES:
             raise ValueError(f"unknown mode {self.mode!r}: choose from {', '.join(MODES)}")
-        if self.control and self.model != "serial":
+        if self.control and self.model != BASELINE:
             raise ValueError("a control cell times serial against serial: its model is serial")
         for name in ("workers", "repeat", "size", "tasks"):
             value = getattr(self, name)
@@ -76,15 +79,15 @@ class Cell:
         """The serial cell that runs exactly the same task list."""
         workers = self.workers if self.scaling == "weak" else 1
         return Cell(
-            self.workload,
-            "serial",
-            workers,
-            self.scaling,
-            "warm",
-            self.profile,
-            self.size,
-            self.tasks,
-            self.repeat,
+            workload=self.workload,
+            model=BASELINE,
+            workers=workers,
+            scaling=self.scaling,
+            mode="warm",
+            profile=self.profile,
+            size=self.size,
+            tasks=self.tasks,
+            repeat=self.repeat,
         )
 
 
@@ -105,20 +108,26 @@ def plan(
     p = get_profile(profile)
     units = size or p.task_units
     if scaling == "strong":
-        count = tasks or (p.wait_tasks if workload.waits else p.tasks)
+        base = p.wait_tasks if workload.waits else p.tasks
+        count = tasks or strong_tasks(base, workload.waits)
     else:
         count = workers * (tasks or p.weak_tasks_per_worker)
     return [units] * count
 
 
 def checksum(results: list[Any]) -> str:
-    """A short digest of a task list's results, in order."""
-    return hashlib.sha256(json.dumps(results, sort_keys=True).encode()).hexdigest()[:16]
+    """A short digest of a task list's results, in order (a value JSON cannot hold, such as
+    a user's bytes or set, by its repr)."""
+    text = json.dumps(results, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def ideal_speedup(workload: Workload, workers: int, cpus: int | None = None) -> int:
-    """The best speedup physics allows for this workload (gilcompare.measure.engine)."""
-    return engine.ideal_speedup(workload.waits, workers, cpus or usable_cpus())
+def ideal_speedup(
+    workload: Workload, workers: int, cpus: int | None = None, tasks: int | None = None
+) -> float:
+    """The best speedup physics allows for this workload's ``tasks`` on ``workers`` workers
+    and the usable CPUs (gilcompare.measure.engine)."""
+    return engine.ideal_speedup(workload.waits, workers, cpus or usable_cpus(), tasks)
 
 
 @dataclass
@@ -152,7 +161,7 @@ class Result:
     gauge: list[float] = field(default_factory=list)  # the noise gauge, read every round
     noisy_host: bool | None = None  # the gauge's median below 80 % of its processes
     efficiency: float | None = None
-    ideal: int | None = None
+    ideal: float | None = None  # gilcompare.measure.engine.ideal_speedup
     gil: str = ""  # holds | releases | waits: what the workload does to the GIL
     start_method: str | None = None
     gil_enabled: bool | None = None  # as seen inside the workers
@@ -203,6 +212,8 @@ def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") 
     env = environment()
     model = get_model(cell.model)
     sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
+    # strong: the same tasks for every worker count; weak: each worker's share is whole
+    n = len(sizes) if cell.scaling == "strong" else None
     return Result(
         workload=cell.workload,
         model=cell.model,
@@ -218,7 +229,7 @@ def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") 
         gil=workload.gil,
         start_method=model.start_method,
         control=cell.control,
-        ideal=1 if cell.model == "serial" else ideal_speedup(workload, cell.workers),
+        ideal=1 if cell.model == BASELINE else ideal_speedup(workload, cell.workers, None, n),
         python=env["python"],
         free_threaded=env["free_threaded"],
         cpu_count=env["cpu_count"],
@@ -243,7 +254,7 @@ def measure(cell: Cell) -> Result:
     sizes = plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks)
     digests: set[str] = set()
     needed = {workload.service} if workload.service else set()
-    paired = cell.paired and (cell.model != "serial" or cell.control)
+    paired = cell.paired and (cell.model != BASELINE or cell.control)
     # the noise gauge, for a paired cell that needs more than one core: its fork pool starts
     # before the local peers' threads, and it reads once per round beside the cell's pair
     # (not for task lists too short to time: a reading of a few milliseconds says nothing)
@@ -258,7 +269,7 @@ def measure(cell: Cell) -> Result:
         if gauge is not None:
             stack.enter_context(gauge.running())
         stack.enter_context(local_peers(needed))
-        serial = get_model("serial").start(1)
+        serial = get_model(BASELINE).start(1)
 
         def one_round(round_: int, timed: Callable[[], Any]) -> None:
             reference = (lambda: serial.run_workload(workload, sizes)) if paired else None

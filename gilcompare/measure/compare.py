@@ -32,6 +32,7 @@ from gilcompare.interpreters import BuildTag, Interpreter
 from gilcompare.measure import engine, paired
 from gilcompare.measure.cells import Cell, Result
 from gilcompare.measure.matrix import measure_isolated
+from gilcompare.models import BASELINE
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def compare(
         for s, (build, control) in enumerate(series):
             label = f"{build.label} (A/A)" if control else build.label
             table[c, s] = Comparison(
-                label, cell.workload, cell.model, cell.workers, control,
+                python=label, workload=cell.workload, model=cell.model, workers=cell.workers,
+                control=control,
                 free_threaded=build.interpreter.free_threaded, python_gil_env=build.python_gil,
                 version=build.interpreter.version, scaling=cell.scaling, profile=cell.profile,
             )  # fmt: skip
@@ -190,7 +192,7 @@ def _summarise(row: Comparison, reference: Comparison | None) -> None:
         timed = [t for r in row.results for t in r.times]
         est = engine.ratio(serial, timed) if len(serial) == len(timed) else None
         # serial against itself is the run command's A/A, not this
-        if est is not None and row.model != "serial":
+        if est is not None and row.model != BASELINE:
             row.speedup, row.speedup_low, row.speedup_high = est.value, est.low, est.high
     row.gil_enabled = engine.gil_verdict(r.gil_enabled for r in row.results)
     if reference is None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gilcompare.interpreters import BuildTag
-from gilcompare.measure.builds import describe_build, describe_host
+from gilcompare.measure.builds import describe_build, describe_host, usable_cpus
 from gilcompare.models import free_threaded_build, gil_enabled
 from gilcompare.workloads import UNITS_VERSION
 
@@ -25,16 +25,8 @@ RELEVANT_ENV = (
     "GILCOMPARE_ROUNDS",
     "GILCOMPARE_DASK_SCHEDULER",
     "GILCOMPARE_IMPORT",
+    "GILCOMPARE_MODELS",  # models from outside gilcompare: a result names where its model came from
 )
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (affinity), which bounds the ideal parallel speedup."""
-    if hasattr(os, "process_cpu_count"):  # 3.13+
-        return os.process_cpu_count() or 1
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def python_tag() -> str:

@@ -124,7 +124,7 @@ def ratio(numerators: Sequence[float], denominators: Sequence[float]) -> Ratio |
         return None
     bounds = interval(numerators, denominators)
     low, high = bounds if bounds else (None, None)
-    return Ratio(statistics.median(ratios), low, high, len(ratios))
+    return Ratio(value=statistics.median(ratios), low=low, high=high, rounds=len(ratios))
 
 
 def unpaired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -> Ratio | None:
@@ -136,15 +136,15 @@ def unpaired_ratio(numerators: Sequence[float], denominators: Sequence[float]) -
         return None
     value = statistics.median(num) / statistics.median(den)
     if len(num) < 2 or len(den) < 2:
-        return Ratio(value, None, None, 0)
+        return Ratio(value=value, low=None, high=None, rounds=0)
     ln, ld = [math.log(t) for t in num], [math.log(t) for t in den]
     vn, vd = statistics.variance(ln) / len(ln), statistics.variance(ld) / len(ld)
     centre = statistics.fmean(ln) - statistics.fmean(ld)
     if vn + vd == 0:
-        return Ratio(value, math.exp(centre), math.exp(centre), 0)
+        return Ratio(value=value, low=math.exp(centre), high=math.exp(centre), rounds=0)
     df = (vn + vd) ** 2 / (vn**2 / (len(ln) - 1) + vd**2 / (len(ld) - 1))
     half = t_quantile(max(1.0, df)) * math.sqrt(vn + vd)
-    return Ratio(value, math.exp(centre - half), math.exp(centre + half), 0)
+    return Ratio(value=value, low=math.exp(centre - half), high=math.exp(centre + half), rounds=0)
 
 
 def speedup(reference_times: Sequence[float], times: Sequence[float]) -> float | None:
@@ -164,9 +164,16 @@ def efficiency(speedup_: float | None, ideal: int | None) -> float | None:
     return speedup_ / ideal if speedup_ is not None and ideal else None
 
 
-def ideal_speedup(waits: bool, workers: int, cpus: int) -> int:
-    """The best speedup physics allows: workers for waiting work, else min(workers, CPUs)."""
-    return workers if waits else min(workers, cpus)
+def ideal_speedup(waits: bool, workers: int, cpus: int, tasks: int | None = None) -> float:
+    """The best speedup physics allows for ``tasks`` equal tasks on ``workers`` workers and
+    ``cpus`` usable CPUs: the busiest worker runs ceil(tasks / workers) of them, so at most
+    tasks / that many for waiting work; work that needs a CPU is also bound by the CPUs.
+    Without a task count: workers for waiting work, else min(workers, CPUs). A whole number
+    comes back as an int (8 tasks on 2 workers and 2 CPUs: 2)."""
+    ideal: float = workers if not tasks else tasks / math.ceil(tasks / workers)
+    if not waits:
+        ideal = min(ideal, cpus)
+    return int(ideal) if float(ideal).is_integer() else round(ideal, 4)
 
 
 def gil_verdict(seen: Iterable[bool | None]) -> bool | None:

@@ -14,7 +14,7 @@ from typing import Callable, Protocol
 from gilcompare.errors import EXIT_SIGINT, Interrupted
 from gilcompare.measure import isolate
 from gilcompare.measure.cells import Cell, Result, cell_fields, ideal_speedup, plan
-from gilcompare.models import MODELS
+from gilcompare.models import BASELINE, MODELS
 from gilcompare.settings import CHILD_START_S, MS_PER_UNIT
 from gilcompare.workloads import WORKLOADS
 
@@ -52,11 +52,11 @@ def run_cells(
             if progress is not None:
                 progress.starting(i, len(order), cell, *time_left(started, estimates, i - 1))
             res = measure_isolated(cell, timeout)
-            if cell.model == "serial" and not cell.control:
+            if cell.model == BASELINE and not cell.control:
                 baselines[cell] = res
             elif cell.baseline() in baselines:
                 res.compare(baselines[cell.baseline()])
-            if cell.model == "serial" and not cell.control and res.status == "ok":
+            if cell.model == BASELINE and not cell.control and res.status == "ok":
                 res.speedup, res.efficiency, res.ideal = 1.0, 1.0, 1
             results.append(res)
             if on_result is not None:
@@ -76,7 +76,7 @@ def measuring_order(cells: Sequence[Cell]) -> list[Cell]:
         base = cell.baseline()
         if base not in order:
             order.append(base)
-    order += [c for c in cells if (c.model != "serial" or c.control) and c not in order]
+    order += [c for c in cells if (c.model != BASELINE or c.control) and c not in order]
     return order
 
 
@@ -85,10 +85,12 @@ def estimate_seconds(cell: Cell) -> float:
     workload = WORKLOADS[cell.workload]
     units = sum(plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks))
     serial = units * MS_PER_UNIT / 1000
-    if cell.model == "serial":
+    if cell.model == BASELINE:
         per_repeat = serial * (2 if cell.control and cell.paired else 1)
     else:
-        per_repeat = serial / max(1, ideal_speedup(workload, cell.workers))
+        tasks = len(plan(workload, cell.scaling, cell.workers, cell.profile, cell.size, cell.tasks))
+        n = tasks if cell.scaling == "strong" else None
+        per_repeat = serial / max(1, ideal_speedup(workload, cell.workers, None, n))
         per_repeat += serial if cell.paired else 0.0  # serial timed beside every repeat
     return CHILD_START_S + cell.repeat * per_repeat
 
@@ -105,8 +107,11 @@ def time_left(started: float, estimates: Sequence[float], done: int) -> tuple[fl
 
 
 def ordered(results: list[Result]) -> list[Result]:
-    """Group by workload (in the registry's order), serial first, then models, then workers."""
+    """Group by workload (in the registry's order, the user's own after the built-ins), serial
+    first, then models, then workers."""
     w_rank = {name: i for i, name in enumerate(WORKLOADS)}
+    for r in results:
+        w_rank.setdefault(r.workload, len(w_rank))
     m_rank = {name: i for i, name in enumerate(MODELS)}
     return sorted(
         results, key=lambda r: (w_rank[r.workload], m_rank[r.model], r.control, r.workers)

@@ -1,9 +1,11 @@
 """The models people deploy rather than the executors beneath them: joblib, dask.distributed,
 ``multiprocessing.Pool``, and a bare ``Process``/``Thread`` per task as the seed blog writes it.
 
-Each is a ``Runner`` like the standard-library models, so every measurement, probe and table
-treats them alike. What the library does per task (joblib's batching, dask's scheduler
-round trip) is part of what is timed: it is what a user of that library pays.
+Each kind is a ``Model`` subclass at the end of this module, whose runner drives the library's
+own pool (not a ``concurrent.futures`` executor) behind the same ``Runner`` interface as the
+standard library's models, so every measurement, probe and table treats them alike. What the
+library does per task (joblib's batching, dask's scheduler round trip) is part of what is
+timed: it is what a user of that library pays.
 """
 
 from __future__ import annotations
@@ -13,13 +15,13 @@ import logging
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable
 
-if TYPE_CHECKING:
-    from gilcompare.models import Model
-
+from gilcompare.models.base import Model, stops
 from gilcompare.models.runners import Runner
+from gilcompare.models.standard import PROCESS_STOPS, THREAD_STOPS
 from gilcompare.models.workers import apply_environment, harness_environment
 from gilcompare.settings import DASK_CONNECT_TIMEOUT
 
@@ -229,27 +231,123 @@ def _in_thread(box: list[tuple[str, Any]], fn: Callable[..., Any], args: tuple[A
         box.append(("error", f"{type(exc).__name__}: {exc}"))
 
 
-# ---------------------------------------------------------------------------- registry
+# ------------------------------------------------------------------------------ models
 
-REQUIRES = {  # model → the modules it imports
-    "joblib-loky": ("joblib",),
-    "joblib-threads": ("joblib",),
-    "dask-processes": ("distributed",),
-    "dask-threads": ("distributed",),
-    "dask-cluster": ("distributed",),
+LIBRARY_STOP = "gilcompare.probes.stop_libraries"
+START_RUNNER = "gilcompare.probes.start:start_runner"  # the library's own start and close
+JOBLIB_CANCEL = "joblib has no per-task cancel: closing the call's generator aborts it"
+DASK_CANCEL = (
+    "dask's Client.cancel releases a running task's future, but the task runs on: it is not a stop"
+)
+POOL_CANCEL = (
+    "multiprocessing.Pool cannot cancel a task: its workers check a flag or the pool is terminated"
+)
+
+# each library model's stop methods: None when it applies, else why not
+JOBLIB_LOKY_STOPS = {"event": None, "terminate": None, "cancel": JOBLIB_CANCEL}
+JOBLIB_THREAD_STOPS = {
+    "event": None,
+    "terminate": "joblib's threading backend cannot interrupt a running task; it must check a flag",
+    "cancel": JOBLIB_CANCEL,
+}
+POOL_STOPS = {"event": None, "terminate": None, "cancel": POOL_CANCEL}
+DASK_PROCESS_STOPS = {"event": None, "terminate": None, "cancel": DASK_CANCEL}
+DASK_THREAD_STOPS = {
+    "event": None,
+    "terminate": "dask-threads runs its tasks on threads of this process: closing the cluster "
+    "cannot stop one that is running",
+    "cancel": DASK_CANCEL,
+}
+DASK_CLUSTER_STOPS = {
+    "event": None,
+    "terminate": "an existing cluster is not the run's to stop: its workers are left alone",
+    "cancel": DASK_CANCEL,
 }
 
 
-def start(model: Model, workers: int) -> Runner:
-    """Start one of this module's models."""
-    if model.name == "joblib-loky":
-        return JoblibRunner(model, workers, "loky")
-    if model.name == "joblib-threads":
-        return JoblibRunner(model, workers, "threading")
-    if model.name.startswith("dask-"):
-        return DaskRunner(model, workers, model.name.removeprefix("dask-"))
-    if model.name.startswith("mp-pool"):
-        return PoolRunner(model, workers)
-    if model.name in ("process-per-task", "thread-per-task"):
-        return PerTaskRunner(model, workers)
-    raise AssertionError(f"no runner for model {model.name!r}")
+@dataclass(frozen=True)
+class JoblibModel(Model):
+    """``joblib.Parallel`` on one of its backends (loky: processes; threading: threads)."""
+
+    backend: str = "loky"
+    kind: str = "library"
+    deployed: bool = True
+    extra: str | None = "libraries"
+    requires: tuple[str, ...] = ("joblib",)
+    stop_round: str | None = f"{LIBRARY_STOP}:stop_joblib"
+    cold_start: str | None = START_RUNNER
+
+    def runner(self, workers: int) -> Runner:
+        return JoblibRunner(self, workers, self.backend)
+
+
+@dataclass(frozen=True)
+class DaskModel(Model):
+    """A ``dask.distributed`` Client: over a LocalCluster of processes or of threads, or over
+    an existing cluster (``where="cluster"``), which needs its scheduler's address."""
+
+    where: str = "processes"
+    kind: str = "library"
+    deployed: bool = True
+    extra: str | None = "libraries"
+    requires: tuple[str, ...] = ("distributed",)
+    stop_round: str | None = f"{LIBRARY_STOP}:stop_dask"
+    cold_start: str | None = START_RUNNER
+
+    def unavailable(self) -> str | None:
+        reason = super().unavailable()
+        if reason is None and self.where == "cluster" and not os.environ.get(DASK_SCHEDULER_ENV):
+            return (
+                "needs an existing scheduler: --dask-scheduler tcp://HOST:PORT "
+                f"(or {DASK_SCHEDULER_ENV})"
+            )
+        return reason
+
+    def runner(self, workers: int) -> Runner:
+        return DaskRunner(self, workers, self.where)
+
+
+@dataclass(frozen=True)
+class PoolModel(Model):
+    """``multiprocessing.Pool`` with a start method."""
+
+    kind: str = "library"
+    deployed: bool = True
+    shares_memory: bool = False
+    workers_are: str = "processes"
+    stop_methods: Mapping[str, str | None] = stops(POOL_STOPS)
+    stop_round: str | None = f"{LIBRARY_STOP}:stop_pool"
+    cold_start: str | None = START_RUNNER
+
+    def runner(self, workers: int) -> Runner:
+        return PoolRunner(self, workers)
+
+
+@dataclass(frozen=True)
+class ProcessPerTaskModel(Model):
+    """A new ``Process`` per task; the stop probe stops raw processes, as for the executors."""
+
+    kind: str = "library"
+    deployed: bool = True
+    shares_memory: bool = False
+    workers_are: str = "processes"
+    stop_methods: Mapping[str, str | None] = stops(PROCESS_STOPS)
+    stop_round: str | None = "gilcompare.probes.stop:stop_processes"
+    cold_start: str | None = START_RUNNER
+
+    def runner(self, workers: int) -> Runner:
+        return PerTaskRunner(self, workers)
+
+
+@dataclass(frozen=True)
+class ThreadPerTaskModel(Model):
+    """A new ``Thread`` per task: the workers share the caller's memory; stopped as threads."""
+
+    kind: str = "library"
+    deployed: bool = True
+    stop_methods: Mapping[str, str | None] = stops(THREAD_STOPS)
+    stop_round: str | None = "gilcompare.probes.stop:stop_threads"
+    cold_start: str | None = START_RUNNER
+
+    def runner(self, workers: int) -> Runner:
+        return PerTaskRunner(self, workers)

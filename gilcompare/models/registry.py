@@ -1,4 +1,9 @@
-"""The registry of models: each one's availability (with a reason) and how it starts.
+"""The registry of models: one line per model, and the hook that adds models from elsewhere.
+
+A model defined outside gilcompare joins the registry by ``register(model)`` in-process, or,
+for every process a run starts (the isolated children of the probes and the scaling cells,
+asv's benchmark discovery), by naming it in ``GILCOMPARE_MODELS``: comma-separated
+``module:object`` references to ``Model`` instances, loaded on the registry's first lookup.
 
 Imported lazily by the package (gilcompare.models), so that a worker importing
 ``gilcompare.models.workers`` loads no executor, event loop or multiprocessing machinery.
@@ -6,157 +11,215 @@ Imported lazily by the package (gilcompare.models), so that a worker importing
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import importlib.util
-import multiprocessing
 import os
-import sys
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from typing import Any, Callable
 
-from gilcompare.models.runners import (
-    AsyncioRunner,
-    ExecutorRunner,
-    InterpreterPoolRunner,
-    Runner,
-    SerialExecutor,
+from gilcompare.errors import UsageError
+from gilcompare.models.base import Model, resolve
+from gilcompare.models.libraries import (
+    DASK_CLUSTER_STOPS,
+    DASK_PROCESS_STOPS,
+    DASK_THREAD_STOPS,
+    JOBLIB_LOKY_STOPS,
+    JOBLIB_THREAD_STOPS,
+    DaskModel,
+    JoblibModel,
+    PoolModel,
+    ProcessPerTaskModel,
+    ThreadPerTaskModel,
 )
-from gilcompare.models.subinterpreters import SubinterpreterPoolExecutor
-from gilcompare.models.workers import (
-    apply_environment,
-    harness_environment,
-    subinterpreters_module,
+from gilcompare.models.standard import (
+    AsyncioModel,
+    LokyModel,
+    ProcessesModel,
+    SerialModel,
+    SubinterpretersModel,
+    ThreadsModel,
 )
-from gilcompare.workloads import Workload
+
+MODELS_ENV = "GILCOMPARE_MODELS"  # module:object[,module:object...]: models added to these
+BASELINE = "serial"  # what every speedup is relative to
+# the plain thread pool: its speedup says how much of a function runs without the GIL
+THREAD_POOL = "threads"
+
+_PROCESSES = {"shares_memory": False, "workers_are": "processes"}
 
 
-@dataclass(frozen=True)
-class Model:
-    """A concurrency model: how to start it and why it may not run here."""
+class _Registry(dict[str, Model]):
+    """The models by name; those named in ``GILCOMPARE_MODELS`` join on the first lookup, so
+    that their modules may import any part of gilcompare (which imports this one)."""
 
-    name: str
-    kind: str  # baseline | threads | processes | subinterpreters | asyncio | library
-    summary: str
-    start_method: str | None = None
-    parallel_workers: bool = True  # False when one worker does everything (serial, asyncio)
+    _loaded = False
 
-    def unavailable(self) -> str | None:
-        """Why this model cannot run on this interpreter, or None when it can."""
-        methods = multiprocessing.get_all_start_methods()
-        if self.start_method is not None and self.start_method not in methods:
-            return f"start method {self.start_method!r} is not available on {sys.platform}"
-        if self.kind == "subinterpreters":
-            if sys.version_info < (3, 12):
-                return "subinterpreters with their own GIL require Python 3.12+"
-            if not hasattr(cf, "InterpreterPoolExecutor") and subinterpreters_module() is None:
-                return "this interpreter has no subinterpreter module"
-        if self.name == "loky":
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True  # before the imports, which may look models up themselves
+        for reference in (r.strip() for r in os.environ.get(MODELS_ENV, "").split(",")):
+            if not reference:
+                continue
             try:
-                import loky  # noqa: F401
-            except ImportError:
-                return "loky is not installed (pip install 'gilcompare[pools]')"
-        if self.name in DEPLOYED_MODELS:
-            from gilcompare.models import libraries
+                if ":" not in reference:
+                    raise ValueError("expected module:object")
+                register(resolve(reference))  # type: ignore[arg-type]
+            except (ImportError, AttributeError, TypeError, ValueError) as exc:
+                self._loaded = False
+                raise UsageError(
+                    f"{MODELS_ENV} names models as module:object, comma-separated; "
+                    f"{reference!r} is not one: {exc}"
+                ) from None
 
-            for module in libraries.REQUIRES.get(self.name, ()):
-                if importlib.util.find_spec(module) is None:
-                    return f"{module} is not installed ({libraries.INSTALL_HINT})"
-            if self.name == "dask-cluster" and not os.environ.get(libraries.DASK_SCHEDULER_ENV):
-                return (
-                    "needs an existing scheduler: --dask-scheduler tcp://HOST:PORT "
-                    f"(or {libraries.DASK_SCHEDULER_ENV})"
-                )
-        return None
+    def __getitem__(self, name: str) -> Model:
+        self._load()
+        return super().__getitem__(name)
 
-    def cannot_run(self, workload: Workload) -> str | None:
-        """Why this model cannot run this workload here, or None when it can."""
-        reason = self.unavailable()
-        if reason is None and self.kind == "subinterpreters":
-            reason = workload.no_subinterpreters
-        return reason
+    def __contains__(self, name: object) -> bool:
+        self._load()
+        return super().__contains__(name)
 
-    def start(self, workers: int) -> Runner:
-        """Create the workers (not yet warm); raises ValueError when unavailable."""
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        reason = self.unavailable()
-        if reason is not None:
-            raise ValueError(f"model {self.name!r} is not available: {reason}")
-        if self.kind == "baseline":
-            return ExecutorRunner(self, workers, SerialExecutor())
-        if self.kind == "threads":
-            return ExecutorRunner(self, workers, cf.ThreadPoolExecutor(workers))
-        if self.kind == "processes":
-            ctx = multiprocessing.get_context(self.start_method)
-            pool = cf.ProcessPoolExecutor(
-                workers,
-                mp_context=ctx,
-                initializer=apply_environment,
-                initargs=(harness_environment(),),
-            )
-            return ExecutorRunner(self, workers, pool)
-        if self.kind == "subinterpreters":
-            if hasattr(cf, "InterpreterPoolExecutor"):
-                return InterpreterPoolRunner(self, workers, cf.InterpreterPoolExecutor(workers))
-            return ExecutorRunner(self, workers, SubinterpreterPoolExecutor(workers))
-        if self.kind == "asyncio":
-            return AsyncioRunner(self, workers)
-        if self.name in DEPLOYED_MODELS:
-            from gilcompare.models import libraries
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return super().__iter__()
 
-            return libraries.start(self, workers)
-        if self.name == "loky":
-            import loky
+    def __len__(self) -> int:
+        self._load()
+        return super().__len__()
 
-            pool = loky.ProcessPoolExecutor(
-                workers, initializer=apply_environment, initargs=(harness_environment(),)
-            )
-            return ExecutorRunner(self, workers, pool)
-        raise AssertionError(f"model kind {self.kind!r} has no runner")
+    def get(self, name: str, default: Any = None) -> Any:
+        self._load()
+        return super().get(name, default)
+
+    def keys(self) -> Any:
+        self._load()
+        return super().keys()
+
+    def values(self) -> Any:
+        self._load()
+        return super().values()
+
+    def items(self) -> Any:
+        self._load()
+        return super().items()
 
 
-MODELS: dict[str, Model] = {
-    m.name: m
+MODELS: dict[str, Model] = _Registry(
+    (m.name, m)
     for m in [
-        Model("serial", "baseline", "one task after another in the caller", parallel_workers=False),
-        Model("threads", "threads", "concurrent.futures.ThreadPoolExecutor"),
-        Model("processes-fork", "processes", "ProcessPoolExecutor, fork context", "fork"),
-        Model("processes-spawn", "processes", "ProcessPoolExecutor, spawn context", "spawn"),
-        Model(
-            "processes-forkserver",
-            "processes",
-            "ProcessPoolExecutor, forkserver context",
-            "forkserver",
+        SerialModel(name=BASELINE, summary="one task after another in the caller"),
+        ThreadsModel(name="threads", summary="concurrent.futures.ThreadPoolExecutor"),
+        ProcessesModel(
+            name="processes-fork", summary="ProcessPoolExecutor, fork context", start_method="fork"
         ),
-        Model(
-            "subinterpreters", "subinterpreters", "one isolated interpreter (own GIL) per thread"
+        ProcessesModel(
+            name="processes-spawn",
+            summary="ProcessPoolExecutor, spawn context",
+            start_method="spawn",
         ),
-        Model("asyncio", "asyncio", "coroutines on one event loop", parallel_workers=False),
-        Model("loky", "library", "loky's robust process pool (library pool)"),
+        ProcessesModel(
+            name="processes-forkserver",
+            summary="ProcessPoolExecutor, forkserver context",
+            start_method="forkserver",
+        ),
+        SubinterpretersModel(
+            name="subinterpreters", summary="one isolated interpreter (own GIL) per thread"
+        ),
+        AsyncioModel(name="asyncio", summary="coroutines on one event loop"),
+        LokyModel(name="loky", summary="loky's robust process pool (library pool)"),
         # the models people deploy (gilcompare.models.libraries); measured when asked for by name
-        Model("joblib-loky", "library", "joblib.Parallel, loky backend (processes)"),
-        Model("joblib-threads", "library", "joblib.Parallel, threading backend"),
-        Model("dask-processes", "library", "dask.distributed LocalCluster, a process per worker"),
-        Model("dask-threads", "library", "dask.distributed LocalCluster, threads in one process"),
-        Model("dask-cluster", "library", "dask.distributed Client of an existing scheduler"),
-        Model("mp-pool-fork", "library", "multiprocessing.Pool, fork context", "fork"),
-        Model("mp-pool-spawn", "library", "multiprocessing.Pool, spawn context", "spawn"),
-        Model("process-per-task", "library", "a new Process per task (fork), as the seed", "fork"),
-        Model("thread-per-task", "library", "a new Thread per task, as the seed"),
+        JoblibModel(
+            name="joblib-loky",
+            summary="joblib.Parallel, loky backend (processes)",
+            backend="loky",
+            stop_methods=JOBLIB_LOKY_STOPS,
+            **_PROCESSES,
+        ),
+        JoblibModel(
+            name="joblib-threads",
+            summary="joblib.Parallel, threading backend",
+            backend="threading",
+            stop_methods=JOBLIB_THREAD_STOPS,
+        ),
+        DaskModel(
+            name="dask-processes",
+            summary="dask.distributed LocalCluster, a process per worker",
+            where="processes",
+            stop_methods=DASK_PROCESS_STOPS,
+            **_PROCESSES,
+        ),
+        DaskModel(
+            name="dask-threads",
+            summary="dask.distributed LocalCluster, threads in one process",
+            where="threads",
+            stop_methods=DASK_THREAD_STOPS,
+            shares_memory=False,  # its threads share memory, but its graph pickles arguments
+            copied_because="dask pickles a task's arguments into its graph, even for threads",
+        ),
+        DaskModel(
+            name="dask-cluster",
+            summary="dask.distributed Client of an existing scheduler",
+            where="cluster",
+            stop_methods=DASK_CLUSTER_STOPS,
+            **_PROCESSES,
+        ),
+        PoolModel(
+            name="mp-pool-fork", summary="multiprocessing.Pool, fork context", start_method="fork"
+        ),
+        PoolModel(
+            name="mp-pool-spawn",
+            summary="multiprocessing.Pool, spawn context",
+            start_method="spawn",
+        ),
+        ProcessPerTaskModel(
+            name="process-per-task",
+            summary="a new Process per task (fork), as the seed",
+            start_method="fork",
+        ),
+        ThreadPerTaskModel(name="thread-per-task", summary="a new Thread per task, as the seed"),
     ]
-}
-# Measured by `gilcompare run` only when named: the default grid stays the executors' one.
-DEPLOYED_MODELS = (
-    "joblib-loky",
-    "joblib-threads",
-    "dask-processes",
-    "dask-threads",
-    "dask-cluster",
-    "mp-pool-fork",
-    "mp-pool-spawn",
-    "process-per-task",
-    "thread-per-task",
 )
-STANDARD_MODELS = tuple(name for name in MODELS if name not in DEPLOYED_MODELS)
+
+
+class ModelNames(Sequence[str]):
+    """The names of the registered models that pass ``keep``, read when asked: a model
+    registered later is in it."""
+
+    def __init__(self, keep: Callable[[Model], bool]) -> None:
+        self._keep = keep
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(name for name, m in MODELS.items() if self._keep(m))
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+# Measured by `gilcompare run` only when named: the default grid stays the executors' one.
+DEPLOYED_MODELS: Sequence[str] = ModelNames(lambda m: m.deployed)
+STANDARD_MODELS: Sequence[str] = ModelNames(lambda m: not m.deployed)
+
+
+def register(model: Model) -> None:
+    """Add a model to the registry (in this process; ``GILCOMPARE_MODELS`` reaches children)."""
+    if not isinstance(model, Model):
+        raise TypeError(f"a model must be a gilcompare.models.Model, got {type(model).__name__}")
+    if model.name in MODELS and MODELS[model.name] is not model:
+        raise ValueError(f"model {model.name!r} is already registered: choose another name")
+    MODELS[model.name] = model
+
+
+def unregister(name: str) -> None:
+    """Remove a model that ``register`` added."""
+    MODELS.pop(name, None)
 
 
 def get_model(name: str) -> Model:
@@ -172,4 +235,17 @@ def available_models() -> list[str]:
     return [name for name, m in MODELS.items() if m.unavailable() is None]
 
 
-__all__ = ["DEPLOYED_MODELS", "MODELS", "STANDARD_MODELS", "Model", "available_models", "get_model"]
+__all__ = [
+    "BASELINE",
+    "DEPLOYED_MODELS",
+    "MODELS",
+    "MODELS_ENV",
+    "ModelNames",
+    "STANDARD_MODELS",
+    "THREAD_POOL",
+    "Model",
+    "available_models",
+    "get_model",
+    "register",
+    "unregister",
+]

@@ -1,7 +1,9 @@
-"""One runner interface over every executor: warm it, run task lists on it, close it.
+"""One runner interface for every model: warm it, run task lists on it, close it.
 
-Every model wraps a ``concurrent.futures`` executor (or, for asyncio, an event loop); none of
-them is a pool of its own.
+``Runner`` is the interface; here are the runners of the standard library's models, over a
+``concurrent.futures`` executor (``ExecutorRunner``) or an event loop (``AsyncioRunner``).
+The libraries' runners (joblib, dask, ``multiprocessing.Pool``, a worker per task) are in
+gilcompare.models.libraries and drive those libraries' own pools.
 """
 
 from __future__ import annotations

@@ -82,9 +82,9 @@ def probe_latency(
     if switch_interval_ms is not None and not switch_interval_ms > 0:
         raise UsageError(f"the switch interval must be greater than 0 ms, got {switch_interval_ms}")
     rec = LatencyRecord(
-        "latency",
-        model,
-        workers,
+        probe="latency",
+        model=model,
+        workers=workers,
         repeat=repeat,
         switch_interval_ms=switch_interval_ms,
         pings=pings,

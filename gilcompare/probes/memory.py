@@ -73,7 +73,10 @@ def probe_memory(
     for state in states:
         if state not in STATES:
             raise UsageError(f"unknown state {state!r}: choose from {', '.join(STATES)}")
-    recs = [MemoryRecord("memory", model, workers, state=s, repeat=repeat) for s in states]
+    recs = [
+        MemoryRecord(probe="memory", model=model, workers=workers, state=s, repeat=repeat)
+        for s in states
+    ]
     outs: list[dict[str, Any]] = []
 
     def run() -> None:

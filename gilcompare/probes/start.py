@@ -8,7 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from gilcompare.models import get_model
+from gilcompare.models import Model, get_model
+from gilcompare.models.base import resolve
 from gilcompare.probes.common import (
     NO_WORKERS,
     ProbeRecord,
@@ -37,7 +38,7 @@ class StartRecord(ProbeRecord):
 def not_applicable(model: str) -> str | None:
     """Why a cold start of ``model`` cannot be measured here, or None."""
     reason = model_unavailable(model)
-    if reason is None and get_model(model).kind == "baseline":
+    if reason is None and not get_model(model).starts_workers:
         return NO_WORKERS
     return reason
 
@@ -51,7 +52,7 @@ def probe_start(
     """Seconds to create + start + join ``workers`` no-op workers, each sample cold."""
     check_workers(workers)
     get_model(model)
-    rec = StartRecord("start", model, workers, repeat=repeat)
+    rec = StartRecord(probe="start", model=model, workers=workers, repeat=repeat)
 
     def run() -> None:
         for _ in range(repeat):  # a fresh interpreter for every sample
@@ -78,48 +79,70 @@ def measure_start(model: str, workers: int) -> dict[str, Any]:
 def start_workers(model: str, workers: int) -> None:
     """Create, start and join ``workers`` no-op workers of ``model``: one cold start."""
     m = get_model(model)
-    if m.kind == "threads":
-        threads = [threading.Thread(target=noop) for _ in range(workers)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    elif m.kind == "processes":
-        ctx = multiprocessing.get_context(m.start_method)
-        procs = [ctx.Process(target=noop) for _ in range(workers)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
-        codes = {p.exitcode for p in procs} - {0}
-        if codes:
-            raise RuntimeError(f"a no-op worker exited with status {codes.pop()}")
-    elif m.kind == "subinterpreters":
-        errors: list[str] = []
-        threads = interpreter_threads(NOOP_SCRIPT, workers, errors)
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        if errors:
-            raise RuntimeError(f"a subinterpreter failed: {errors[0]}")
-    elif m.kind == "asyncio":
-        asyncio.run(_noop_tasks(workers))
-    elif m.name == "loky":  # a pool of its own, started by work and shut down
-        import loky
-
-        pool = loky.ProcessPoolExecutor(workers)
-        try:
-            for future in [pool.submit(noop) for _ in range(workers)]:
-                future.result()
-        finally:
-            pool.shutdown(wait=True)
-    elif m.kind == "library":  # the library's own start (a cluster, a pool), a no-op per
-        # worker, and its own close: what a user of that library waits for before any work
-        with m.start(workers) as runner:
-            runner.starmap(noop, [()] * workers)
-    else:
+    if m.cold_start is None:
         raise ValueError(f"model {model!r} has no workers to start: it runs tasks in the caller")
+    resolve(m.cold_start)(m, workers)
+
+
+# the cold starts models name (Model.cold_start): each creates, starts and joins its workers
+
+
+def start_threads(model: Model, workers: int) -> None:
+    """Raw threads running a no-op."""
+    threads = [threading.Thread(target=noop) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def start_processes(model: Model, workers: int) -> None:
+    """Raw processes of the model's start method running a no-op."""
+    ctx = multiprocessing.get_context(model.start_method)
+    procs = [ctx.Process(target=noop) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    codes = {p.exitcode for p in procs} - {0}
+    if codes:
+        raise RuntimeError(f"a no-op worker exited with status {codes.pop()}")
+
+
+def start_interpreters(model: Model, workers: int) -> None:
+    """A thread per worker, each running a no-op script in its own subinterpreter."""
+    errors: list[str] = []
+    threads = interpreter_threads(NOOP_SCRIPT, workers, errors)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"a subinterpreter failed: {errors[0]}")
+
+
+def start_tasks(model: Model, workers: int) -> None:
+    """asyncio tasks running a no-op on a new event loop."""
+    asyncio.run(_noop_tasks(workers))
+
+
+def start_loky(model: Model, workers: int) -> None:
+    """loky's pool, of its own: started by work (a no-op per worker) and shut down."""
+    import loky
+
+    pool = loky.ProcessPoolExecutor(workers)
+    try:
+        for future in [pool.submit(noop) for _ in range(workers)]:
+            future.result()
+    finally:
+        pool.shutdown(wait=True)
+
+
+def start_runner(model: Model, workers: int) -> None:
+    """The model's own start (a cluster, a pool), a no-op per worker, and its own close: what
+    a user of that library waits for before any work."""
+    with model.start(workers) as runner:
+        runner.starmap(noop, [()] * workers)
 
 
 async def _noop_tasks(workers: int) -> None:

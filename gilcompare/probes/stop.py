@@ -13,13 +13,13 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from gilcompare.errors import UsageError
-from gilcompare.models import get_model
-from gilcompare.probes import stop_libraries
+from gilcompare.models import Model, get_model
+from gilcompare.models.base import resolve
 from gilcompare.probes.common import (
     NO_WORKERS,
     ProbeRecord,
@@ -60,41 +60,10 @@ class StopRecord(ProbeRecord):
 
 # ------------------------------------------------------------------------ applicability
 
-_BY_KIND = {
-    "threads": {
-        "event": None,
-        "terminate": "threads cannot be killed: Python has no way to stop a running thread",
-        "cancel": "only asyncio tasks can be cancelled; a thread must check an event",
-    },
-    "processes": {
-        "event": None,
-        "terminate": None,
-        "cancel": "only asyncio tasks can be cancelled; a process checks an event or is terminated",
-    },
-    "subinterpreters": {
-        "event": None,
-        "terminate": "a running subinterpreter cannot be interrupted or destroyed from "
-        "outside; it must check a flag",
-        "cancel": "only asyncio tasks can be cancelled; an interpreter must check a flag",
-    },
-    "asyncio": {
-        "event": "a coroutine that checks a flag stops at its next await, exactly as cancel() does",
-        "terminate": "asyncio tasks run on the caller's thread and cannot be killed",
-        "cancel": None,
-    },
-}
 
-
-# the seed's own pattern, one Process or Thread per task: the raw workers measured above
-_PER_TASK = {"process-per-task": "processes", "thread-per-task": "threads"}
-
-
-def _methods(model: str) -> dict[str, str | None]:
+def _methods(model: str) -> Mapping[str, str | None]:
     """Each stop method for ``model``: None when it applies, else why not."""
-    if model in stop_libraries.METHODS:
-        return stop_libraries.METHODS[model]
-    kind = _PER_TASK.get(model, get_model(model).kind)
-    return _BY_KIND.get(kind, {})
+    return get_model(model).stop_methods
 
 
 def methods_for(model: str) -> list[str]:
@@ -107,7 +76,7 @@ def not_applicable(model: str, method: str | None = None) -> str | None:
     reason = model_unavailable(model)
     if reason is not None:
         return reason
-    if get_model(model).kind == "baseline":
+    if not get_model(model).starts_workers:
         return NO_WORKERS
     if not _methods(model):
         return (
@@ -137,7 +106,7 @@ def probe_stop(
     get_model(model)
     if method not in STOP_METHODS:
         raise UsageError(f"unknown stop method {method!r}: choose from {', '.join(STOP_METHODS)}")
-    rec = StopRecord("stop", model, workers, method=method, repeat=repeat)
+    rec = StopRecord(probe="stop", model=model, workers=workers, method=method, repeat=repeat)
 
     def run() -> None:
         kwargs = {
@@ -167,15 +136,11 @@ def measure_stop(
     """Start workers looping, join(timeout), request a stop; time until all have exited."""
     count(check_ms)  # warm the loop body once before timing it
     check = statistics.median(time_call(count, check_ms) for _ in range(3))
-    kind = _PER_TASK.get(model, get_model(model).kind)
-    stopper = {
-        "threads": _stop_threads,
-        "processes": _stop_processes,
-        "subinterpreters": _stop_interpreters,
-        "asyncio": _stop_tasks,
-        "library": stop_libraries.stop_round,
-    }[kind]
-    rounds = [stopper(model, workers, method, check_ms) for _ in range(repeat)]
+    m = get_model(model)
+    if m.stop_round is None:
+        raise ValueError(f"model {model!r} has no stop round: {not_applicable(model)}")
+    stopper = resolve(m.stop_round)
+    rounds = [stopper(m, workers, method, check_ms) for _ in range(repeat)]
     return {
         "context": context(),
         "check_ms": check * 1000,
@@ -212,7 +177,10 @@ def _join_all(workers: Sequence[Any]) -> None:
         )
 
 
-def _stop_threads(model: str, workers: int, method: str, units: int) -> tuple[int, float]:
+# the stop rounds models name (Model.stop_round): (workers alive after join, seconds to stop)
+
+
+def stop_threads(model: Model, workers: int, method: str, units: int) -> tuple[int, float]:
     stop = threading.Event()
     ready = threading.Semaphore(0)
     threads = [
@@ -232,8 +200,8 @@ def _stop_threads(model: str, workers: int, method: str, units: int) -> tuple[in
         stop.set()
 
 
-def _stop_processes(model: str, workers: int, method: str, units: int) -> tuple[int, float]:
-    ctx = multiprocessing.get_context(get_model(model).start_method)
+def stop_processes(model: Model, workers: int, method: str, units: int) -> tuple[int, float]:
+    ctx = multiprocessing.get_context(model.start_method)
     stop = ctx.Event()
     ready = ctx.Semaphore(0)
     if method == "terminate":
@@ -267,7 +235,7 @@ def _stop_processes(model: str, workers: int, method: str, units: int) -> tuple[
                 p.join(timeout=5)
 
 
-def _stop_interpreters(model: str, workers: int, method: str, units: int) -> tuple[int, float]:
+def stop_interpreters(model: Model, workers: int, method: str, units: int) -> tuple[int, float]:
     ready_r, ready_w = os.pipe()
     stop_r, stop_w = os.pipe()
     script = STOP_SCRIPT.format(path=list(sys.path), ready=ready_w, stop=stop_r, units=units)
@@ -311,7 +279,7 @@ def _await_bytes(fd: int, n: int, errors: list[str]) -> None:
             got += len(os.read(fd, n - got))
 
 
-def _stop_tasks(model: str, workers: int, method: str, units: int) -> tuple[int, float]:
+def stop_tasks(model: Model, workers: int, method: str, units: int) -> tuple[int, float]:
     return asyncio.run(_cancel_round(workers, units))
 
 

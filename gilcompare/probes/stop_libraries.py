@@ -20,62 +20,36 @@ per-task cancel: ``cancel`` is not applicable to them, with that reason.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import shutil
 import tempfile
 import time
-from typing import Any
+from typing import Any, Callable
 
-from gilcompare.models import get_model
+from gilcompare.models import Model
+from gilcompare.models.libraries import DaskModel, JoblibModel
 from gilcompare.probes.workers import flag_loop, spin_forever
 from gilcompare.settings import JOIN_TIMEOUT_S, READY_TIMEOUT_S, STOP_CAP_S
 
-_JOBLIB_CANCEL = "joblib has no per-task cancel: closing the call's generator aborts it"
-_DASK_CANCEL = (
-    "dask's Client.cancel releases a running task's future, but the task runs on: it is not a stop"
-)
-_POOL_CANCEL = "multiprocessing.Pool cannot cancel a task: its workers check a flag or the pool "
-_POOL_CANCEL += "is terminated"
 
-# model -> method -> None (applicable) or why not
-METHODS: dict[str, dict[str, str | None]] = {
-    "joblib-loky": {"event": None, "terminate": None, "cancel": _JOBLIB_CANCEL},
-    "joblib-threads": {
-        "event": None,
-        "terminate": "joblib's threading backend cannot interrupt a running task; it must "
-        "check a flag",
-        "cancel": _JOBLIB_CANCEL,
-    },
-    "dask-processes": {"event": None, "terminate": None, "cancel": _DASK_CANCEL},
-    "dask-threads": {
-        "event": None,
-        "terminate": "dask-threads runs its tasks on threads of this process: closing the "
-        "cluster cannot stop one that is running",
-        "cancel": _DASK_CANCEL,
-    },
-    "dask-cluster": {
-        "event": None,
-        "terminate": "an existing cluster is not the run's to stop: its workers are left alone",
-        "cancel": _DASK_CANCEL,
-    },
-    "mp-pool-fork": {"event": None, "terminate": None, "cancel": _POOL_CANCEL},
-    "mp-pool-spawn": {"event": None, "terminate": None, "cancel": _POOL_CANCEL},
-}
-
-
-def stop_round(model: str, workers: int, method: str, units: int) -> tuple[int, float]:
+def _in_folder(
+    stop: Callable[..., tuple[int, float]],
+) -> Callable[[Model, int, str, int], tuple[int, float]]:
     """One round in the probe's child: ``workers`` looping tasks, the seed's join(timeout),
-    then the stop request; (tasks still running after the join, seconds until all ended)."""
-    folder = tempfile.mkdtemp(prefix="gilcompare-stop-")
-    try:
-        if model.startswith("joblib-"):
-            return _joblib(model, workers, method, units, folder)
-        if model.startswith("dask-"):
-            return _dask(model, workers, method, units, folder)
-        return _pool(model, workers, method, units, folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    then the stop request; (tasks still running after the join, seconds until all ended).
+    The tasks see each other and the stop request through files in a fresh folder."""
+
+    @functools.wraps(stop)
+    def round_in_folder(model: Model, workers: int, method: str, units: int) -> tuple[int, float]:
+        folder = tempfile.mkdtemp(prefix="gilcompare-stop-")
+        try:
+            return stop(model, workers, method, units, folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return round_in_folder
 
 
 def _task(method: str, folder: str, units: int) -> tuple[Any, tuple[Any, ...]]:
@@ -138,10 +112,14 @@ def _kill(pids: list[int]) -> None:
                 psutil.Process(pid).kill()
 
 
-def _joblib(model: str, workers: int, method: str, units: int, folder: str) -> tuple[int, float]:
+@_in_folder
+def stop_joblib(
+    model: JoblibModel, workers: int, method: str, units: int, folder: str
+) -> tuple[int, float]:
+    """joblib.Parallel on the model's backend: a flag, or closing the call's generator."""
     import joblib
 
-    backend = "loky" if model == "joblib-loky" else "threading"
+    backend = model.backend
     fn, args = _task(method, folder, units)
     parallel = joblib.Parallel(
         n_jobs=workers, backend=backend, batch_size=1, return_as="generator_unordered"
@@ -168,10 +146,12 @@ def _joblib(model: str, workers: int, method: str, units: int, folder: str) -> t
             _kill(pids)
 
 
-def _dask(model: str, workers: int, method: str, units: int, folder: str) -> tuple[int, float]:
-    from gilcompare.models.libraries import DaskRunner
-
-    runner = DaskRunner(get_model(model), workers, model.removeprefix("dask-"))
+@_in_folder
+def stop_dask(
+    model: DaskModel, workers: int, method: str, units: int, folder: str
+) -> tuple[int, float]:
+    """A dask Client of the model: a flag, or closing the LocalCluster (its nannies kill)."""
+    runner: Any = model.start(workers)  # a DaskRunner: its client submits the tasks
     fn, args = _task(method, folder, units)
     pids: list[int] = []
     try:
@@ -190,12 +170,16 @@ def _dask(model: str, workers: int, method: str, units: int, folder: str) -> tup
         _request_stop(folder)
         with contextlib.suppress(Exception):
             runner.close()
-        if model == "dask-processes":
+        if model.where == "processes":  # worker processes of ours: none may outlive it
             _kill(pids)
 
 
-def _pool(model: str, workers: int, method: str, units: int, folder: str) -> tuple[int, float]:
-    ctx = multiprocessing.get_context(get_model(model).start_method)
+@_in_folder
+def stop_pool(
+    model: Model, workers: int, method: str, units: int, folder: str
+) -> tuple[int, float]:
+    """multiprocessing.Pool of the model's start method: a flag, or ``terminate()``."""
+    ctx = multiprocessing.get_context(model.start_method)
     fn, args = _task(method, folder, units)
     pool = ctx.Pool(workers)
     try:

@@ -52,30 +52,10 @@ class TransferRecord(ProbeRecord):
 
 # ------------------------------------------------------------------------ applicability
 
-_SHARED_ONLY = {
-    "shared": None,
-    "pickle": "workers in one interpreter share the payload: nothing is pickled",
-    "shared_memory": "workers in one interpreter share the payload: no shared memory is needed",
-}
-_COPIED = {
-    "shared": "{what} share no objects: the payload is pickled or put in shared memory",
-    "pickle": None,
-    "shared_memory": None,
-}
-_BY_KIND = {
-    "baseline": _SHARED_ONLY,
-    "threads": _SHARED_ONLY,
-    "asyncio": _SHARED_ONLY,
-    "processes": _COPIED,
-    "library": _COPIED,
-    "subinterpreters": _COPIED,
-}
-
 
 def methods_for(model: str) -> list[str]:
     """The transfer methods ``model`` can use."""
-    kind = get_model(model).kind
-    return [m for m, why in _BY_KIND.get(kind, {}).items() if why is None]
+    return [m for m, why in get_model(model).transfer_methods().items() if why is None]
 
 
 def not_applicable(
@@ -85,13 +65,14 @@ def not_applicable(
     reason = model_unavailable(model)
     if reason is not None:
         return reason
-    kind = get_model(model).kind
-    why = _BY_KIND[kind].get(method) if method is not None else None
+    m = get_model(model)
+    why = m.transfer_methods().get(method) if method is not None else None
     if why is not None:
-        what = "interpreters" if kind == "subinterpreters" else "processes"
-        return f"{why.format(what=what)} (use {', '.join(methods_for(model))})"
-    if payload_type == "numpy" and kind == "subinterpreters":
-        return WORKLOADS["numpy"].no_subinterpreters
+        return f"{why} (use {', '.join(methods_for(model))})"
+    if payload_type == "numpy":
+        reason = m.cannot_run(WORKLOADS["numpy"])
+        if reason is not None:
+            return reason
     if method == "shared_memory":
         try:
             import multiprocessing.shared_memory  # noqa: F401
@@ -127,9 +108,9 @@ def probe_transfer(
             f"unknown payload type {payload_type!r}: choose from {', '.join(PAYLOAD_TYPES)}"
         )
     rec = TransferRecord(
-        "transfer",
-        model,
-        workers,
+        probe="transfer",
+        model=model,
+        workers=workers,
         method=method,
         payload_type=payload_type,
         payload_bytes=payload_bytes,
@@ -172,15 +153,15 @@ def measure_transfer(
     model: str, workers: int, method: str, payload_bytes: int, payload_type: str, repeat: int
 ) -> dict[str, Any]:
     """Round-trip seconds of a payload to every worker and back, after one untimed round."""
-    kind = get_model(model).kind
-    with get_model(model).start(workers) as runner:
+    m = get_model(model)
+    with m.start(workers) as runner:
         infos = runner.warm()
         payload = make_payload(payload_type, payload_bytes)  # after forking: not inherited
         with memoryview(payload) as view:
             expected = page_sum(view)
         rounds: dict[str, Callable[[Runner, Any, int], float]] = {
             "shared": _round_shared,
-            "pickle": _round_pipe if kind == "subinterpreters" else _round_pickle,
+            "pickle": _round_pipe if m.copies_by_pipe else _round_pickle,
             "shared_memory": _round_shared_memory,
         }
         one_round = rounds[method]

@@ -15,7 +15,7 @@ from typing import Any
 
 from gilcompare.errors import UsageError
 from gilcompare.measure.cells import Result
-from gilcompare.models import MODELS
+from gilcompare.models import BASELINE, MODELS
 
 INSTALL_HINT = "pip install 'gilcompare[plot]'"
 PANEL_COLUMNS = 3  # panels per row
@@ -54,7 +54,7 @@ def _series(results: Sequence[Result]) -> dict[str, dict[str, list[tuple[int, fl
     (it is the 1.0 every other line is measured against)."""
     series: dict[str, dict[str, list[tuple[int, float]]]] = {}
     for r in results:
-        if r.status != "ok" or r.speedup is None or r.model == "serial":
+        if r.status != "ok" or r.speedup is None or r.model == BASELINE:
             continue
         series.setdefault(r.workload, {}).setdefault(r.model, []).append((r.workers, r.speedup))
     return series
@@ -128,7 +128,7 @@ def across_pythons_plot(
     for ax, workload in zip(axes.flat, names):
         for model, values in panels[workload].items():
             style = _style(model)
-            label = "serial (A/A)" if model == "serial" else model
+            label = f"{BASELINE} (A/A)" if model == BASELINE else model
             ys = [math.nan if v is None else v for v in values]
             ax.plot(xs, ys, label=label, **style)
         w = WORKLOADS.get(workload)
@@ -155,9 +155,9 @@ def _style(model: str) -> dict[str, str]:
     """The same colour, line and marker for a model in every panel and every plot: serial
     grey and dotted; past the palette's ten colours the models come round again dashed,
     with square markers, so no two models look alike."""
-    if model == "serial":
+    if model == BASELINE:
         return {"color": "grey", "linestyle": ":", "marker": "o"}
-    names = [name for name in MODELS if name != "serial"]
+    names = [name for name in MODELS if name != BASELINE]
     index = names.index(model) if model in names else len(names)
     turn = index // 10
     return {

@@ -38,69 +38,70 @@ CLAIMS: dict[str, Claim] = {
     c.name: c
     for c in [
         Claim(
-            "seed",
-            "2 processes are about twice as fast as 2 threads on a CPU-bound counting loop",
-            "the seed blog (litaro, 2019), `gilcompare seed`",
-            "12.77 s (threads) vs 6.52 s (processes): 1.96×",
-            f"processes ≥ {CLAIM_SEED_BOUND:g}× threads",
-            (),
-            seed,
+            name="seed",
+            claim="2 processes are about twice as fast as 2 threads on a CPU-bound counting loop",
+            source="the seed blog (litaro, 2019), `gilcompare seed`",
+            source_number="12.77 s (threads) vs 6.52 s (processes): 1.96×",
+            shape=f"processes ≥ {CLAIM_SEED_BOUND:g}× threads",
+            needs=(),
+            run=seed,
         ),
         Claim(
-            "beazley",
-            "I/O latency under a CPU-bound thread grows with the GIL switch interval",
-            "David Beazley, Understanding the Python GIL (PyCon 2010)",
-            "response time ≈ the switch interval (5 ms default) per request",
-            "p99 at 5 ms ≥ 2× p99 at 0.5 ms",
-            (),
-            beazley,
+            name="beazley",
+            claim="I/O latency under a CPU-bound thread grows with the GIL switch interval",
+            source="David Beazley, Understanding the Python GIL (PyCon 2010)",
+            source_number="response time ≈ the switch interval (5 ms default) per request",
+            shape="p99 at 5 ms ≥ 2× p99 at 0.5 ms",
+            needs=(),
+            run=beazley,
         ),
         Claim(
-            "ft-cost-3.13t",
-            "the free-threaded build costs about 40% in single-threaded code",
-            "CPython docs (3.13 free threading HOWTO), pyperformance",
-            "~40%",
-            "3.13t ≥ 20% slower than 3.13 in one thread",
-            ("3.13", "3.13t"),
-            cost_claim("3.13", "3.13t", lower=0.20),
+            name="ft-cost-3.13t",
+            claim="the free-threaded build costs about 40% in single-threaded code",
+            source="CPython docs (3.13 free threading HOWTO), pyperformance",
+            source_number="~40%",
+            shape="3.13t ≥ 20% slower than 3.13 in one thread",
+            needs=("3.13", "3.13t"),
+            run=cost_claim("3.13", "3.13t", lower=0.20),
         ),
         Claim(
-            "ft-cost-3.14t",
-            "the free-threaded build costs 5-10% in single-threaded code",
-            "PEP 779 / CPython 3.14 docs, pyperformance",
-            "5-10%",
-            "3.14t ≤ 15% slower than 3.14 in one thread",
-            ("3.14", "3.14t"),
-            cost_claim("3.14", "3.14t", upper=0.15),
+            name="ft-cost-3.14t",
+            claim="the free-threaded build costs 5-10% in single-threaded code",
+            source="PEP 779 / CPython 3.14 docs, pyperformance",
+            source_number="5-10%",
+            shape="3.14t ≤ 15% slower than 3.14 in one thread",
+            needs=("3.14", "3.14t"),
+            run=cost_claim("3.14", "3.14t", upper=0.15),
         ),
         Claim(
-            "ft-cost-3.15t",
-            "the free-threaded build is on par with the default build in single-threaded code",
-            "Yhg1s/thread-benchmarking, CPython 3.15.0rc1 (gcc 15, pyperformance)",
-            "1.013× faster (−1.3%)",
-            "3.15t within ±5% of 3.15 in one thread",
-            ("3.15", "3.15t"),
-            cost_claim("3.15", "3.15t", lower=-0.05, upper=0.05),
+            name="ft-cost-3.15t",
+            claim="the free-threaded build is on par with the default build in single-threaded "
+            "code",
+            source="Yhg1s/thread-benchmarking, CPython 3.15.0rc1 (gcc 15, pyperformance)",
+            source_number="1.013× faster (−1.3%)",
+            shape="3.15t within ±5% of 3.15 in one thread",
+            needs=("3.15", "3.15t"),
+            run=cost_claim("3.15", "3.15t", lower=-0.05, upper=0.05),
         ),
         Claim(
-            "ftscaling",
-            "shared-object patterns scale near N× with threads on free-threaded builds",
-            "CPython Tools/ftscalingbench",
-            "near N× (weak scaling t1·N/tN)",
-            f"every workload ≥ {0.8 * CLAIM_SCALING_WORKERS:g}× at {CLAIM_SCALING_WORKERS} "
+            name="ftscaling",
+            claim="shared-object patterns scale near N× with threads on free-threaded builds",
+            source="CPython Tools/ftscalingbench",
+            source_number="near N× (weak scaling t1·N/tN)",
+            shape=f"every workload ≥ {0.8 * CLAIM_SCALING_WORKERS:g}× at {CLAIM_SCALING_WORKERS} "
             "threads, GIL off",
-            ("3.14t",),
-            ftscaling,
+            needs=("3.14t",),
+            run=ftscaling,
         ),
         Claim(
-            "shaw-start",
-            "a thread starts ~100× faster than a subinterpreter, a subinterpreter ~10× faster "
-            "than a process",
-            "Anthony Shaw, Python 3.14 subinterpreters (2025)",
-            "~100× and ~10×",
-            "subinterpreter ≥ 30× a thread and process ≥ 3× a subinterpreter",
-            (),
-            shaw,
+            name="shaw-start",
+            claim="a thread starts ~100× faster than a subinterpreter, a subinterpreter ~10× "
+            "faster than a process",
+            source="Anthony Shaw, Python 3.14 subinterpreters (2025)",
+            source_number="~100× and ~10×",
+            shape="subinterpreter ≥ 30× a thread and process ≥ 3× a subinterpreter",
+            needs=(),
+            run=shaw,
         ),
     ]
 }
@@ -131,7 +132,14 @@ def reproduce(
     """Measure each claim; one row each, in order."""
     rows = []
     for claim in claims:
-        row = Row(claim.name, claim.claim, claim.source, claim.source_number, claim.shape, "ok")
+        row = Row(
+            name=claim.name,
+            claim=claim.claim,
+            source=claim.source,
+            source_number=claim.source_number,
+            shape=claim.shape,
+            status="ok",
+        )
         missing = [tag for tag in claim.needs if tag not in ctx.found]
         if missing:
             row.status = "not run"

@@ -15,6 +15,7 @@ from gilcompare.measure import builds, engine
 from gilcompare.measure.builds import BuildInfo
 from gilcompare.measure.cells import Cell
 from gilcompare.measure.compare import Build, compare
+from gilcompare.models import BASELINE
 from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome, verdict
 from gilcompare.reproduce.measurements import scaled_units
 from gilcompare.settings import CLAIM_COST_REPEAT, CLAIM_COST_WORKLOADS, CLAIM_PROFILE
@@ -39,13 +40,13 @@ def _cost(ctx: Context, gil: BuildInfo, free: BuildInfo) -> tuple[engine.Ratio, 
     measures it: paired rounds, the order of the builds alternating, an A/A row; each round's
     geometric mean over the workloads is one paired ratio for the engine."""
     gil_tag, free_tag = gil.version, f"{free.version}t"
-    ref = Build(gil_tag, Interpreter(gil.version, False, gil.path))
-    cand = Build(free_tag, Interpreter(free.version, True, free.path))
+    ref = Build(gil_tag, Interpreter(version=gil.version, free_threaded=False, path=gil.path))
+    cand = Build(free_tag, Interpreter(version=free.version, free_threaded=True, path=free.path))
     units = scaled_units(ctx, 50)
     cells = [
         Cell(
             workload=w,
-            model="serial",
+            model=BASELINE,
             workers=1,
             scaling="strong",
             mode="warm",

@@ -100,7 +100,18 @@ def seed(ctx: Context) -> Outcome:
     size = scaled_units(ctx, round(CLAIM_SEED_ITERATIONS / COUNT_PER_UNIT))
     results = {
         model: _measure(
-            Cell("count", model, 2, "weak", "warm", CLAIM_PROFILE, size, 1, CLAIM_SEED_REPEAT), ctx
+            Cell(
+                workload="count",
+                model=model,
+                workers=2,
+                scaling="weak",
+                mode="warm",
+                profile=CLAIM_PROFILE,
+                size=size,
+                tasks=1,
+                repeat=CLAIM_SEED_REPEAT,
+            ),
+            ctx,
         )
         for model in ("threads", "processes-fork")
     }
@@ -181,15 +192,15 @@ def ftscaling(ctx: Context) -> Outcome:
     speedups, last = {}, None
     for workload in CLAIM_SCALING_WORKLOADS:
         cell = Cell(
-            workload,
-            "threads",
-            CLAIM_SCALING_WORKERS,
-            "weak",
-            "warm",
-            CLAIM_PROFILE,
-            scaled_units(ctx, 50),
-            2,
-            CLAIM_SCALING_REPEAT,
+            workload=workload,
+            model="threads",
+            workers=CLAIM_SCALING_WORKERS,
+            scaling="weak",
+            mode="warm",
+            profile=CLAIM_PROFILE,
+            size=scaled_units(ctx, 50),
+            tasks=2,
+            repeat=CLAIM_SCALING_REPEAT,
         )
         last = _measure(cell, ctx, ctx.python(tag))
         speedups[workload] = last.speedup

@@ -85,59 +85,108 @@ def _aborts_312(module: str) -> str | None:
     return f"{module} in a subinterpreter makes CPython 3.12 abort at exit (fixed in 3.13)"
 
 
-WORKLOADS: dict[str, Workload] = {
-    w.name: w
+class _Registry(dict):  # type: ignore[type-arg]
+    """The built-in workloads by name; a name with a colon is a function of the user's
+    (gilcompare.workloads.user), found on lookup but never listed."""
+
+    def __missing__(self, name: str) -> Workload:
+        if isinstance(name, str) and ":" in name:
+            from gilcompare.workloads import user
+
+            return user.workload(name)  # type: ignore[no-any-return]
+        raise KeyError(name)
+
+
+WORKLOADS: dict[str, Workload] = _Registry(
+    (w.name, w)
     for w in [
-        Workload("count", count, HOLDS, "cpu", "seed loop: count += i (pure Python)"),
-        Workload("fib", fib, HOLDS, "cpu", "recursive Fibonacci (pure Python, call-heavy)"),
         Workload(
-            "sha256",
-            sha256,
-            RELEASES,
-            "native",
-            "hashlib sha256 over 2 MiB per unit",
+            name="count",
+            fn=count,
+            gil=HOLDS,
+            kind="cpu",
+            summary="seed loop: count += i (pure Python)",
+        ),
+        Workload(
+            name="fib",
+            fn=fib,
+            gil=HOLDS,
+            kind="cpu",
+            summary="recursive Fibonacci (pure Python, call-heavy)",
+        ),
+        Workload(
+            name="sha256",
+            fn=sha256,
+            gil=RELEASES,
+            kind="native",
+            summary="hashlib sha256 over 2 MiB per unit",
             no_subinterpreters=_aborts_312("hashlib"),
         ),
-        Workload("zlib", zlib_compress, RELEASES, "native", "zlib.compress 64 KiB per unit"),
         Workload(
-            "numpy",
-            numpy_matmul,
-            RELEASES,
-            "native",
-            "float64 matmul, BLAS capped to 1 thread",
+            name="zlib",
+            fn=zlib_compress,
+            gil=RELEASES,
+            kind="native",
+            summary="zlib.compress 64 KiB per unit",
+        ),
+        Workload(
+            name="numpy",
+            fn=numpy_matmul,
+            gil=RELEASES,
+            kind="native",
+            summary="float64 matmul, BLAS capped to 1 thread",
             no_subinterpreters=_NUMPY_SUBINTERP,
         ),
-        Workload("sleep", sleep, WAITS, "wait", "time.sleep 1 ms per unit", afn=sleep_async),
         Workload(
-            "http",
-            http_get,
-            WAITS,
-            "io",
-            "GET from a local HTTP server (1 ms backend latency)",
+            name="sleep",
+            fn=sleep,
+            gil=WAITS,
+            kind="wait",
+            summary="time.sleep 1 ms per unit",
+            afn=sleep_async,
+        ),
+        Workload(
+            name="http",
+            fn=http_get,
+            gil=WAITS,
+            kind="io",
+            summary="GET from a local HTTP server (1 ms backend latency)",
             afn=http_get_async,
             service="http",
         ),
         Workload(
-            "sqlite",
-            sqlite_query,
-            RELEASES,
-            "io",
-            "aggregate query on a local sqlite3 file",
+            name="sqlite",
+            fn=sqlite_query,
+            gil=RELEASES,
+            kind="io",
+            summary="aggregate query on a local sqlite3 file",
             service="sqlite",
             no_subinterpreters=_aborts_312("sqlite3"),
         ),
         Workload(
-            "file",
-            file_io,
-            RELEASES,
-            "io",
-            "write + read 512 KiB temp file per unit",
+            name="file",
+            fn=file_io,
+            gil=RELEASES,
+            kind="io",
+            summary="write + read 512 KiB temp file per unit",
             service="files",
         ),
-        Workload("contention", contention, HOLDS, "sync", "lock-protected shared counter"),
-        Workload("alloc", alloc, HOLDS, "alloc", "build and drop small containers (GC)"),
+        Workload(
+            name="contention",
+            fn=contention,
+            gil=HOLDS,
+            kind="sync",
+            summary="lock-protected shared counter",
+        ),
+        Workload(
+            name="alloc",
+            fn=alloc,
+            gil=HOLDS,
+            kind="alloc",
+            summary="build and drop small containers (GC)",
+        ),
         *(
-            Workload(name, fn, HOLDS, "shared", summary)
+            Workload(name=name, fn=fn, gil=HOLDS, kind="shared", summary=summary)
             for name, fn, summary in [
                 ("shared_method", shared_method, "method calls on one shared instance"),
                 ("shared_function", shared_function, "calls of one module-level function"),
@@ -149,12 +198,40 @@ WORKLOADS: dict[str, Workload] = {
                 ("thread_local_read", thread_local_read, "reads of one threading.local"),
             ]
         ),
-        Workload("fault-exit", fault_exit, HOLDS, "fault", "worker calls os._exit(3)", fault=True),
-        Workload("fault-raise", fault_raise, HOLDS, "fault", "worker raises", fault=True),
-        Workload("fault-hang", fault_hang, WAITS, "fault", "worker never returns", fault=True),
-        Workload("fault-segv", fault_segv, HOLDS, "fault", "worker segfaults", fault=True),
+        Workload(
+            name="fault-exit",
+            fn=fault_exit,
+            gil=HOLDS,
+            kind="fault",
+            summary="worker calls os._exit(3)",
+            fault=True,
+        ),
+        Workload(
+            name="fault-raise",
+            fn=fault_raise,
+            gil=HOLDS,
+            kind="fault",
+            summary="worker raises",
+            fault=True,
+        ),
+        Workload(
+            name="fault-hang",
+            fn=fault_hang,
+            gil=WAITS,
+            kind="fault",
+            summary="worker never returns",
+            fault=True,
+        ),
+        Workload(
+            name="fault-segv",
+            fn=fault_segv,
+            gil=HOLDS,
+            kind="fault",
+            summary="worker segfaults",
+            fault=True,
+        ),
     ]
-}
+)
 
 # the shared-object family runs when asked for (gilcompare run --workload shared_method ...)
 # and in benchmarks/shared_objects.py: eight more workloads would double the default run
@@ -169,4 +246,7 @@ def get_workload(name: str) -> Workload:
     try:
         return WORKLOADS[name]
     except KeyError:
-        raise ValueError(f"unknown workload {name!r}: choose from {', '.join(WORKLOADS)}") from None
+        raise ValueError(
+            f"unknown workload {name!r}: choose from {', '.join(WORKLOADS)}, or name a function "
+            "of your own (package.module:function or path/to/file.py:function)"
+        ) from None
