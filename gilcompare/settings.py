@@ -80,6 +80,13 @@ MAXIMA: dict[str, float] = {
     "--size": 1_000_000,  # units of ~1 ms: about 17 minutes per task
     "--tasks": 100_000,
     "--timeout": 86_400,  # seconds: a day
+    "--rounds": 1000,
+    "--pings": 100_000,
+    "--check-ms": 1_000_000,  # units of ~1 ms, as --size
+    "--switch-interval": 1000,  # ms
+    "--scale": 1000,
+    "--payload": 2**32,  # bytes: 4 GiB, sent to every worker and back
+    "GILCOMPARE_ROUNDS": 1000,
 }
 DEFAULT_MAXIMUM = 10**9
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -356,3 +359,36 @@ def test_build_tag_of_an_environment() -> None:
     assert asvresults.environment_label(twin) == "3.14t+gil X=y"
     with pytest.raises(ValueError, match="not a build tag: 'pypy3.10'"):
         asvresults.build_tag({"python": "pypy3.10"})
+
+
+def test_a_parameter_product_of_10_8_cells_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Params whose product is 10^8 cells (a small edit): one line, at once, no 10^8 of work."""
+    data = _good_asv()
+    entry = data["results"]["cpu.Scaling.track_speedup"]
+    entry[1] = [[repr(f"w{i}") for i in range(464)]] * 2 + [[str(i) for i in range(465)]]
+    box = tmp_path / "box"
+    box.mkdir()
+    (box / "machine.json").write_text("{}")
+    (box / "run.json").write_text(json.dumps(data))
+    started = time.monotonic()
+    assert main(["results", str(tmp_path)]) == 2
+    assert "cells, more than the" in capsys.readouterr().err
+    assert time.monotonic() - started < 5
+
+
+def test_names_read_from_files_print_as_escapes(tmp_path: Path) -> None:
+    """A machine folder named with terminal control sequences and a stray byte is shown with
+    escapes, never as the sequences themselves."""
+    for name in ("box", "evil\x1b]0;pwned\x07\x1b[2J\x9b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "machine.json").write_text("{}")
+    done = subprocess.run(
+        [sys.executable, "-m", "gilcompare", "results", str(tmp_path)],
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"evil" in done.stderr and b"\\x1b]0;pwned\\x07" in done.stderr
+    assert not any(c in done.stderr for c in (b"\x1b", b"\x07", b"\xc2\x9b"))

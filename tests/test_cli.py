@@ -745,3 +745,58 @@ def test_seed_ratio_agrees_with_its_seconds(
     assert summary["ratio_low"] < summary["ratio"] < summary["ratio_high"]
     assert main(["seed"]) == 0
     assert "1.81× [" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["probe", "latency", "--workers", "\u0662"], "--workers must be an integer of at least 0"),
+        (["probe", "latency", "--workers", "1_0"], "--workers must be an integer of at least 0"),
+        (["probe", "latency", "--workers", "100000000"], "from 0 to 1024"),
+        (["probe", "latency", "--pings", "1000000000"], "--pings must be an integer from 1"),
+        (["probe", "transfer", "--payload", "99999GiB"], "--payload must be at most"),
+        (["probe", "transfer", "--payload", "\u0661MiB"], "--payload must be a whole number"),
+        (["probe", "stop", "--check-ms", "999999999"], "--check-ms must be an integer from 1"),
+        (["probe", "latency", "--switch-interval", "1e9"], "--switch-interval must be a number"),
+    ],
+)
+def test_every_numeric_option_is_bounded_before_measuring(
+    cli, argv: list[str], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Non-ASCII digits, underscores and values past an option's maximum: exit 2 and one
+    line, before anything is measured."""
+    done = cli(*argv, timeout=30)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("GILCOMPARE_WORKERS", "100000000"),
+        ("GILCOMPARE_WORKERS", "1,99999999999999999999"),
+        ("GILCOMPARE_ROUNDS", "1000000000"),
+    ],
+)
+def test_environment_variables_are_bounded(name: str, value: str) -> None:
+    """The suite's variables get the same maxima as the options: a one-line stop."""
+    from gilcompare.asv import suite
+
+    with pytest.raises(SystemExit, match=f"{name} must be"):
+        suite.worker_parameters({name: value})
+
+
+def test_a_malformed_scheduler_in_the_environment_exits_2(cli) -> None:  # type: ignore[no-untyped-def]
+    """GILCOMPARE_DASK_SCHEDULER gets --dask-scheduler's check: exit 2, nothing measured."""
+    cli_env = cli.env()
+    done = subprocess.run(
+        [sys.executable, "-m", "gilcompare", "run", "--model", "dask-cluster"]
+        + ["--workload", "count", "--profile", "tiny", "--repeat", "1"],
+        env={**cli_env, "GILCOMPARE_DASK_SCHEDULER": "tcp://h:99999"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "bad port '99999'" in done.stderr

@@ -416,3 +416,37 @@ def test_intervals_gauge_and_a_mixed_page(tmp_path: Path) -> None:
     source.write_text(json.dumps(data), encoding="utf-8")
     _, problems = dashboard.collect(results)
     assert any("this page mixes commits" in p and "ffffffff: 3.12" in p for p in problems)
+
+
+def test_the_page_is_never_written_through_a_symlink(tmp_path: Path) -> None:
+    """The dashboard is written like --output: a symlink at its name is refused, the file it
+    points to is left alone, and a page written fresh follows the umask."""
+    (tmp_path / "results").mkdir()
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    page = tmp_path / "html" / dashboard.PAGE
+    page.parent.mkdir(parents=True)
+    page.symlink_to(victim)
+    with pytest.raises(OSError, match="no longer a regular file"):
+        dashboard.build(tmp_path / "html", tmp_path / "results")
+    assert victim.read_text() == "precious"
+    page.unlink()
+    old = os.umask(0o022)
+    try:
+        dashboard.build(tmp_path / "html", tmp_path / "results")
+    finally:
+        os.umask(old)
+    assert page.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_page_that_cannot_be_written_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The builder's command line: a symlink where the page goes is exit 1 and one line."""
+    (tmp_path / "results").mkdir()
+    page = tmp_path / "html" / dashboard.PAGE
+    page.parent.mkdir(parents=True)
+    page.symlink_to(tmp_path / "victim")
+    assert dashboard.main([str(tmp_path / "html"), "--results", str(tmp_path / "results")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("dashboard: cannot write the page") and err.count("\n") == 1

@@ -275,7 +275,13 @@ def test_ctrl_z_stops_and_continues_the_measuring_child(cli) -> None:  # type: i
     try:
         _wait_for_workers(cli, 4)
         parent = psutil.Process(proc.pid)
-        family = [parent, *parent.children(recursive=True)]
+        # the run's resource tracker, idle in a session of its own, is left running: it
+        # must outlive everything else to unlink what they leak
+        family = [parent] + [
+            p
+            for p in parent.children(recursive=True)
+            if "multiprocessing.resource_tracker" not in " ".join(p.cmdline())
+        ]
         proc.send_signal(signal.SIGTSTP)
         assert _all_stopped(family, True), [(p.pid, p.status()) for p in family]
         time.sleep(0.5)
@@ -307,3 +313,121 @@ def test_call_with_stdin_closed() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().isdigit()
+
+
+def _in_private_shm(script: str, env: dict[str, str], timeout: float = 120) -> str:
+    """Run ``script`` (sh) in a mount namespace with a fresh tmpfs on /dev/shm; return what
+    /dev/shm holds afterwards, so nothing else on the machine can be mistaken for a leak."""
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", "mount -t tmpfs none /dev/shm"],
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        pytest.skip("a private /dev/shm needs root and unshare -m")
+    wrapped = f"mount -t tmpfs none /dev/shm || exit 9\n{script}\nsleep 1\nls -A /dev/shm"
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", wrapped],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_dev_shm_is_left_empty_after_timeouts_and_a_killed_parent(cli) -> None:  # type: ignore[no-untyped-def]
+    """Named semaphores (multiprocessing, loky), a SharedMemory block and joblib's memmap folder:
+    none left in a private /dev/shm after timed-out runs and a parent killed mid-run."""
+    gc = f"{sys.executable} -m gilcompare"
+    hang = "--workload fault-hang --workers 2 --size 1 --tasks 2 --repeat 1 --quiet --timeout 2"
+    # side by side, to keep the test short: the timeouts, the transfer, the killed parent
+    script = f"""
+{gc} run --model mp-pool-spawn,loky,joblib-loky {hang} >/dev/null 2>&1 &
+{gc} probe transfer --model processes-spawn --method shared_memory --payload 64MiB \\
+    --payload-type bytes --repeat 200 --timeout 2 >/dev/null 2>&1 &
+{gc} run --model dask-processes --workload sleep --workers 2 --size 50 --tasks 400 \\
+    --repeat 3 --quiet >/dev/null 2>&1 &
+killed=$!
+sleep 6; kill -9 $killed; wait; sleep 3
+"""
+    left = _in_private_shm(script, cli.env())
+    assert left.split() == []
+    assert _gone_within(cli, 5) == []
+
+
+# the command line as its console script starts it: the current folder is not on sys.path
+_ENTRY = "import sys; del sys.path[0]; from gilcompare.cli import main; sys.exit(main())"
+
+
+def test_a_module_in_the_current_folder_does_not_shadow_the_stdlib_in_the_child(
+    cli, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """json.py and random.py in the user's folder: every measuring child still uses the
+    standard library's, so each measurement is made."""
+    for name in ("json", "random", "tempfile"):
+        (tmp_path / f"{name}.py").write_text(f"raise SystemExit('shadowed {name}')\n")
+    argv = ["run", "--workload", "count", "--model", "serial,threads,processes-spawn"]
+    argv += ["--workers", "2", "--profile", "tiny", "--repeat", "1", "--quiet", "--json"]
+    done = subprocess.run(
+        [sys.executable, "-c", _ENTRY, *argv],
+        cwd=tmp_path,
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {r["status"] for r in json.loads(done.stdout)} == {"ok"}
+
+
+@pytest.mark.parametrize(
+    "where,error",
+    [
+        ("tempfile.gettempdir", FileNotFoundError(2, "No usable temporary directory found")),
+        ("os.mkdir", OSError(28, "No space left on device")),
+        ("subprocess.Popen", BlockingIOError(11, "Resource temporarily unavailable")),
+    ],
+)
+def test_no_temporary_folder_or_process_is_a_failed_measurement(
+    monkeypatch: pytest.MonkeyPatch, where: str, error: OSError
+) -> None:
+    """A full or missing TMPDIR, or a process limit reached: one failed measurement with the
+    reason, not a traceback, and no temporary folder left."""
+    from gilcompare.measure import isolate
+
+    module, name = where.split(".")
+
+    def fail(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise error
+
+    monkeypatch.setattr(getattr(isolate, module), name, fail)
+    with pytest.raises(isolate.IsolatedFailure, match="could not start the measuring process"):
+        isolate.call("gilcompare.workloads:get_workload", {"name": "count"}, timeout=30)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["report", "x.json"], ["run", "--workload", "count", "--model", "serial", "--dry-run"]],
+)
+def test_a_deleted_current_folder_is_one_line(cli, tmp_path: Path, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Started from a folder deleted meanwhile: one line and exit 2, no traceback."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        f"import os, sys; del sys.path[0]; os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from gilcompare.cli import main; sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv],
+        env=cli.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "current folder no longer exists" in done.stderr

@@ -246,3 +246,37 @@ def test_transfer_knows_which_libraries_share_the_payload(model: str, no_orphans
     assert ("dask pickles" if copies else "nothing is pickled") in reason
     rec = transfer.probe_transfer(model, 2, "pickle" if copies else "shared", 1000, repeat=1)
     assert (rec.status, rec.reason) == ("ok", "")  # "shared" checks each worker got the object
+
+
+@needs_dask
+def test_a_mute_peer_fails_in_time_naming_its_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peer that accepts and never answers is given up on after the connect timeout (not
+    the cell's), in one line that names its address."""
+    from distributed import Client
+
+    with socket.socket() as mute:
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(8)
+        address = f"tcp://127.0.0.1:{mute.getsockname()[1]}"
+        monkeypatch.setattr(libraries, "DASK_CONNECT_TIMEOUT", 1.0)
+        t0 = time.monotonic()
+        with pytest.raises(RuntimeError, match=f"at {address} within 1 s"):
+            libraries._connect(Client, address)
+        assert time.monotonic() - t0 < 4
+
+
+@needs_dask
+def test_no_task_runs_on_an_existing_cluster_after_the_run(cli, dask_cluster) -> None:  # type: ignore[no-untyped-def]
+    """A run that timed out with hung tasks on somebody else's cluster: 5 s after it ended,
+    none of its tasks is running there any more."""
+    from distributed import Client
+
+    address, _ = dask_cluster
+    argv = ["run", "--workload", "fault-hang", "--model", "dask-cluster", "--workers", "2"]
+    argv += ["--size", "1", "--tasks", "2", "--repeat", "1", "--timeout", "3", "--quiet"]
+    done = cli(*argv, "--dask-scheduler", address, timeout=60)
+    assert done.returncode == 1 and "timed out" in done.stderr
+    time.sleep(5)
+    with Client(address, timeout=30, set_as_default=False) as client:
+        executing = client.run(lambda dask_worker: len(dask_worker.state.executing))
+    assert sum(executing.values()) == 0, executing

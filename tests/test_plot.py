@@ -162,3 +162,25 @@ def test_results_draws_speedups_across_pythons(
     assert main(argv) == 2
     assert "no speedups at 8 workers in this run: choose from 1, 2" in capsys.readouterr().err
     assert not missing.exists()
+
+
+@needs_matplotlib
+def test_a_symlink_made_while_drawing_is_not_written_through(
+    results_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plot is written like --output: a symlink put at its name after the check is
+    refused (exit 1), and the file it points to is left as it was."""
+    from gilcompare.report import plot
+
+    out, victim = tmp_path / "speedup.png", tmp_path / "victim"
+    victim.write_text("precious")
+    panels = plot._panels
+
+    def panels_then_link(names, path):  # type: ignore[no-untyped-def]
+        drawn = panels(names, path)
+        out.symlink_to(victim)  # appears between the check and the write
+        return drawn
+
+    monkeypatch.setattr(plot, "_panels", panels_then_link)
+    assert main(["report", str(results_file), "--plot", str(out)]) == 1
+    assert victim.read_text() == "precious" and out.is_symlink()

@@ -114,9 +114,7 @@ def test_reliability_lists_the_exit_statuses_of_help() -> None:
     in_readme = re.findall(r"^\| (\d+) \|", section, re.M)
     in_help = re.findall(r"^  (\d+) ", EXIT_STATUSES, re.M)
     assert in_readme == in_help == ["0", "1", "2", "129", "130", "141", "143"]
-    tests = (ROOT / "tests" / "test_cli.py").read_text() + (
-        ROOT / "tests" / "test_isolate.py"
-    ).read_text()
+    tests = "".join(path.read_text() for path in (ROOT / "tests").glob("test_*.py"))
     named = re.findall(r"`(test_\w+)`", section)
     assert named and all(f"def {name}(" in tests for name in named)
 

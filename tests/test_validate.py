@@ -450,3 +450,47 @@ def test_describe_edges() -> None:
     assert validate._describe(math.nan) == "nan"
     assert validate._describe(loop) == "list"
     assert validate._describe("x" * 29) == '"' + "x" * 26 + "..."
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    """A written file has the permissions the umask gives a new file (0644 under 022), not
+    the temporary file's 0600."""
+    old = os.umask(0o022)
+    try:
+        validate.write_file(str(tmp_path / "out.json"), "[]")
+        validate.write_file(str(tmp_path / "out.png"), b"\x89PNG")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "out.png").read_bytes() == b"\x89PNG"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json", "out.png"]
+
+
+def test_two_options_naming_one_file_are_refused_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--output and --plot on the same file (also through a symlinked folder): exit 2."""
+    (tmp_path / "alias").symlink_to(tmp_path)
+    argv = ["--output", f"{tmp_path}/same.svg", "--plot", f"{tmp_path}/alias/same.svg"]
+    assert main(["run", "--workload", "count", "--model", "serial", *argv, "--dry-run"]) == 2
+    assert "name the same file" in capsys.readouterr().err
+
+
+def test_a_name_the_folder_accepts_is_written(tmp_path: Path) -> None:
+    """Any name that passes the check can be written: the temporary name beside it is short,
+    so a 250-byte name (which the check accepts) does not fail after measuring."""
+    path = tmp_path / ("y" * 250)
+    validate.check_target("--output", str(path))
+    validate.write_file(str(path), "[]")
+    assert path.read_text() == "[]"
+
+
+def test_a_plot_over_the_file_read_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """report FILE --plot FILE would replace the results with a picture: exit 2, kept."""
+    results = tmp_path / "run.svg"
+    results.write_text("[]")
+    assert main(["report", str(results), "--plot", str(results)]) == 2
+    assert "name the same file" in capsys.readouterr().err
+    assert results.read_text() == "[]"

@@ -24,9 +24,11 @@ from typing import Any
 
 from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
+from gilcompare.cli import printable
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
 from gilcompare.models import BASELINE
+from gilcompare.report import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = Path("dashboard") / "index.html"
@@ -257,7 +259,7 @@ def link_from_index(html: Path) -> bool:
         end = rest.index(">") + 1
         line = f'<div id="{LINK_ID}" style="padding:6px 12px;font:14px sans-serif">{target}</div>'
         text = head + sep + rest[:end] + line + rest[end:]
-    index.write_text(text, encoding="utf-8")
+    validate.write_file(str(index), text)
     return True
 
 
@@ -293,7 +295,7 @@ def build(
     }
     page = html / PAGE
     page.parent.mkdir(parents=True, exist_ok=True)
-    page.write_text(render(payload), encoding="utf-8")
+    validate.write_file(str(page), render(payload))
     return page, problems
 
 
@@ -312,13 +314,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         page, problems = build(args.html, args.results, args.machine, args.build, args.reproduction)
+        linked = "linked from index.html" if link_from_index(args.html) else "no index.html to link"
     except UsageError as exc:
-        print(f"dashboard: {exc}", file=sys.stderr)
+        print(printable(f"dashboard: {exc}"), file=sys.stderr)
         return 2
-    for line in problems:
-        print(f"dashboard: {line}", file=sys.stderr)
-    linked = "linked from index.html" if link_from_index(args.html) else "no index.html to link"
-    print(f"dashboard: wrote {page} ({linked})")
+    except OSError as exc:  # a full disk, a symlink put where the page goes
+        print(printable(f"dashboard: cannot write the page: {exc}"), file=sys.stderr)
+        return 1
+    for line in problems:  # names read from files: printed as escapes, never as sequences
+        print(printable(f"dashboard: {line}"), file=sys.stderr)
+    print(printable(f"dashboard: wrote {page} ({linked})"))
     return 0
 
 

@@ -26,6 +26,8 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
+from gilcompare.report import validate
+
 REGISTRY = "https://registry.npmjs.org"
 VENDOR = "vendor"  # folder inside the site
 TIMEOUT = 60.0  # seconds per download
@@ -147,7 +149,7 @@ def vendor(html: Path, cache: Path) -> list[str]:
         local = f"{VENDOR}/{asset.package}-{asset.version}/{Path(asset.member).name}"
         target = html / local
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        validate.write_file(str(target), data)
         written[url] = (local, integrity(data))
     for page, text in texts.items():
 
@@ -158,7 +160,7 @@ def vendor(html: Path, cache: Path) -> list[str]:
                     return _rewrite_tag(tag, url, local, sri)
             return tag
 
-        page.write_text(_TAG.sub(swap, text), encoding="utf-8")
+        validate.write_file(str(page), _TAG.sub(swap, text))
     return [local for local, _ in written.values()]
 
 

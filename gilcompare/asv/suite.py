@@ -40,7 +40,7 @@ from typing import NamedTuple
 from gilcompare.measure.sizing import default_workers, spot_workers
 from gilcompare.models import BASELINE, MODELS, STANDARD_MODELS
 from gilcompare.models.base import start_method_unavailable
-from gilcompare.settings import ASV_PROFILE, DEFAULT_ROUNDS, get_profile
+from gilcompare.settings import ASV_PROFILE, DEFAULT_ROUNDS, MAXIMA, get_profile
 from gilcompare.workloads import UNITS_VERSION
 
 WORKERS_ENV = "GILCOMPARE_WORKERS"  # recorded with every result (conditions.RELEVANT_ENV)
@@ -97,10 +97,11 @@ LIBRARY_MODELS = (
 
 def parse_workers(text: str) -> tuple[int, ...]:
     """Worker counts from a comma-separated list such as ``1,2,4,8`` (sorted, unique)."""
+    top = int(MAXIMA["--workers"])
     parts = [part.strip() for part in text.split(",")]
-    if not all(re.fullmatch(r"[0-9]+", part) and int(part) >= 1 for part in parts):
+    if not all(re.fullmatch(r"[0-9]{1,9}", part) and 1 <= int(part) <= top for part in parts):
         raise ValueError(
-            f"{WORKERS_ENV} must be a comma-separated list of worker counts of at least 1, "
+            f"{WORKERS_ENV} must be a comma-separated list of worker counts from 1 to {top}, "
             f"such as '1,2,4,8'; got {text!r}"
         )
     return tuple(sorted({int(part) for part in parts}))
@@ -128,9 +129,10 @@ def scaling_rounds(environ: Mapping[str, str] | None = None, default: int = DEFA
     text = (os.environ if environ is None else environ).get(ROUNDS_ENV, "").strip()
     if not text:
         return default
-    if not re.fullmatch(r"[0-9]+", text) or int(text) < 1:
+    top = int(MAXIMA[ROUNDS_ENV])
+    if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= top:
         raise SystemExit(
-            f"{ROUNDS_ENV} must be a whole number of rounds of at least 1, such as '7'; "
+            f"{ROUNDS_ENV} must be a whole number of rounds from 1 to {top}, such as '7'; "
             f"got {text!r}"
         )
     return int(text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import codecs
 import os
+import re
 import signal
 import sys
 import time
@@ -102,6 +103,17 @@ def _open_standard_fds() -> None:
             os.set_inheritable(fd, True)
 
 
+# what a terminal would act on rather than show: C0 controls but tab and newline, DEL, C1
+# controls (ESC [ and CSI start escape sequences), and lone surrogates no encoding can write
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on written as an escape (``\x1b``),
+    so a name read from a file can neither move the cursor nor retitle the window."""
+    return _UNPRINTABLE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
 class GuardedStream:
     """stdout or stderr whose first failed write is remembered instead of raised.
 
@@ -116,7 +128,7 @@ class GuardedStream:
 
     def write(self, text: str) -> int:
         try:
-            return int(self._stream.write(text))
+            return int(self._stream.write(printable(text)))
         except OSError as exc:
             self._failed(exc)
             return len(text)
@@ -280,6 +292,12 @@ def _run(argv: Sequence[str] | None) -> int:
             return EXIT_USAGE
         if hasattr(args, "timeout") and args.timeout is not None:
             args.timeout = positive_float("--timeout", args.timeout)
+        try:  # relative names, temporary folders and children all start from it
+            os.getcwd()
+        except OSError:
+            raise UsageError(
+                "the current folder no longer exists (deleted?): cd to a folder that does"
+            ) from None
         return int(args.func(args))
     except UsageError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -47,9 +47,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     workers = positive_ints("--workers", args.workers, [2])
     rounds = positive_int("--rounds", args.rounds)
     timeout = positive_float("--timeout", args.timeout)
-    if args.plot:
+    if args.plot is not None:
         from gilcompare.report.plot import check_target
 
+        validate.check_target("--plot", args.plot)
         check_target(args.plot)
     cells = [
         Cell(

@@ -103,16 +103,17 @@ def positive_float(option: str, value: str | float, maximum: float | None = None
 
 
 def count(option: str, value: str) -> int:
-    """An integer of at least 0 (the latency probe's 0 workers is the unloaded baseline)."""
-    try:
-        number = int(value.strip())
-    except ValueError:
-        number = -1
-    if number < 0:
+    """An integer of at least 0 in ASCII digits, up to the option's maximum (the latency
+    probe's 0 workers is the unloaded baseline)."""
+    top = int(MAXIMA.get(option, DEFAULT_MAXIMUM))
+    text = value.strip()
+    if not re.fullmatch(r"[0-9]+", text):
         raise UsageError(
             f"{option} must be an integer of at least 0 (0: no load, the baseline), got {value!r}"
         )
-    return number
+    if int(text) > top:
+        raise UsageError(f"{option} must be an integer from 0 to {top}, got {text}")
+    return int(text)
 
 
 _BYTE_UNITS = {
@@ -129,16 +130,18 @@ _BYTE_UNITS = {
 
 def parse_bytes(option: str, value: str) -> int:
     """A byte count greater than 0, plain or with a K/KiB, M/MiB or G/GiB suffix."""
+    top = int(MAXIMA.get(option, DEFAULT_MAXIMUM))
     text = value.strip().lower().replace(" ", "")
     digits = text.rstrip("abcdefghijklmnopqrstuvwxyz")
     unit = text[len(digits) :]
-    try:
+    number = 0
+    if re.fullmatch(r"[0-9]{1,20}", digits) and unit in _BYTE_UNITS:
         number = int(digits) * _BYTE_UNITS[unit]
-    except (ValueError, KeyError):
-        number = 0
     if number < 1:
         raise UsageError(
             f"{option} must be a whole number of bytes greater than 0 (like 65536, 64KiB or "
             f"64MiB), got {value!r}"
         )
+    if number > top:
+        raise UsageError(f"{option} must be at most {top:,} bytes (4GiB), got {value!r}")
     return number

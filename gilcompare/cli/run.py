@@ -154,12 +154,10 @@ def run_and_emit(
     output = getattr(args, "output", None)
     plot = getattr(args, "plot", None)
     # before measuring: a run is not lost to a file that cannot be written
-    if output is not None:
-        validate.check_target("--output", output)
+    validate.check_targets(("--output", output), ("--plot", plot))
     if plot is not None:
         from gilcompare.report.plot import check_target
 
-        validate.check_target("--plot", plot)
         check_target(plot)
     if getattr(args, "dry_run", False):
         try:
@@ -228,8 +226,7 @@ def _plot(results: Sequence[Result], path: str | None) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    if args.plot is not None:
-        validate.check_target("--plot", args.plot)
+    validate.check_targets(("--plot", args.plot), reads=[args.file])
     results = load_results(args.file)
     emit_results(results, args.json)
     try:
@@ -246,11 +243,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     workloads = workload_names(args.workload, list(WORKLOADS), DEFAULT_WORKLOADS)
     own_models, own_workers = own.defaults(workloads)
     models = choices("model", args.model, list(MODELS), own_models or list(STANDARD_MODELS))
-    if args.dask_scheduler is not None:  # the children (and their workers) read it
-        from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
+    from gilcompare.models.libraries import DASK_SCHEDULER_ENV, dask_scheduler_address
 
+    given = args.dask_scheduler
+    if given is None and any(MODELS[m].on_a_cluster for m in models):  # checked too
+        given = os.environ.get(DASK_SCHEDULER_ENV) or None
+    if given is not None:  # the children (and their workers) read it
         try:
-            address = dask_scheduler_address(args.dask_scheduler)
+            address = dask_scheduler_address(given)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         os.environ[DASK_SCHEDULER_ENV] = address

@@ -19,7 +19,8 @@ ignored in the child and its workers too.
 The child's own session keeps the terminal's signals away from it, so job control is passed
 on by hand: ``stop_children`` and ``continue_children`` stop and resume every live child's
 process group when the parent is stopped (Ctrl-Z) and continued, and the time spent stopped
-counts towards neither the parent's timeout nor the child's own deadline.
+counts towards neither the parent's timeout nor the child's own deadline. What is left in
+/dev/shm is ``gilcompare.measure.leftovers``' business.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ import traceback
 from typing import Any
 
 from gilcompare.errors import Interrupted
+from gilcompare.measure import leftovers
 
 TMP_PREFIX = "gilcompare-run-"
-
 # process groups of the measuring children alive now (each child leads its own group)
 _LIVE: set[int] = set()
 # seconds this process has spent stopped (Ctrl-Z) so far; timeouts leave them out
@@ -84,45 +85,62 @@ def call(
     if timeout is None:
         timeout = DEFAULT_TIMEOUT
     tmp = ""
-    watch = lifeline = -1
+    watch = lifeline = tracked = -1
+    tracker: subprocess.Popen[bytes] | None = None
+    proc: subprocess.Popen[bytes] | None = None
     try:
-        # named before it is made, so an interrupt between the two still finds it to remove
-        where = _short_tempdir() or tempfile.gettempdir()
-        tmp = os.path.join(where, TMP_PREFIX + secrets.token_hex(6))
-        os.mkdir(tmp, 0o700)
-        # the child watches the read end; the parent holds the only write end until it returns
-        watch, lifeline = (_above_standard(fd) for fd in os.pipe())
-        spec_path = os.path.join(tmp, "call.json")
-        result_path = os.path.join(tmp, "result.json")
-        log_path = os.path.join(tmp, "stderr.log")
-        spec = {
-            "target": target,
-            "kwargs": kwargs,
-            "watch_fd": watch,
-            "deadline": timeout + OWN_DEADLINE_MARGIN,
-        }
-        with open(spec_path, "w", encoding="utf-8") as f:
-            json.dump(spec, f)
-        env = dict(os.environ, **(env or {}), TMPDIR=tmp, PYTHONUNBUFFERED="1")
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [
-                    python or sys.executable,
-                    "-m",
-                    "gilcompare.measure.isolate",
-                    spec_path,
-                    result_path,
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                env=env,
-                start_new_session=True,
-                pass_fds=(watch,),
-            )
+        try:
+            # named before it is made, so an interrupt between the two still finds it to remove
+            where = _short_tempdir() or tempfile.gettempdir()
+            tmp = os.path.join(where, TMP_PREFIX + secrets.token_hex(6))
+            os.mkdir(tmp, 0o700)
+            # the child watches the read end; only the parent holds the write end
+            watch, lifeline = (leftovers.above_standard(fd) for fd in os.pipe())
+            spec_path = os.path.join(tmp, "call.json")
+            result_path = os.path.join(tmp, "result.json")
+            log_path = os.path.join(tmp, "stderr.log")
+            tracker, tracked = leftovers.start_tracker(python or sys.executable)
+            spec = {
+                "target": target,
+                "kwargs": kwargs,
+                "watch_fd": watch,
+                "tracker_fd": tracked if tracker is not None else None,
+                "deadline": timeout + OWN_DEADLINE_MARGIN,
+                "cwd": _current_folder(),
+            }
+            with open(spec_path, "w", encoding="utf-8") as f:
+                json.dump(spec, f)
+            env = _child_environment(env, tmp, python, spec["cwd"])
+            with open(log_path, "wb") as log:
+                # started in its private folder: a module in the user's current folder
+                # (json.py, random.py) cannot shadow the standard library there, and a
+                # current folder deleted meanwhile does not matter
+                proc = subprocess.Popen(
+                    [
+                        python or sys.executable,
+                        "-m",
+                        "gilcompare.measure.isolate",
+                        spec_path,
+                        result_path,
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    env=env,
+                    cwd=tmp,
+                    start_new_session=True,
+                    pass_fds=(watch,) if tracker is None else (watch, tracked),
+                )
+        except (OSError, subprocess.SubprocessError) as exc:
+            # a full or unwritable temporary folder, a process limit: this measurement fails
+            why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise IsolatedFailure(f"could not start the measuring process: {why}") from None
         _LIVE.add(proc.pid)
         os.close(watch)
         watch = -1
+        if tracker is not None:  # from now on the child's tree holds the only write ends
+            os.close(tracked)
+            tracked = -1
         try:
             returncode = _wait(proc, timeout)
         except subprocess.TimeoutExpired:
@@ -139,19 +157,31 @@ def call(
             _LIVE.discard(proc.pid)
         return _outcome(returncode, result_path, log_path)
     finally:
-        _clean_up(tmp, (watch, lifeline))
+        _clean_up(tmp, (watch, lifeline, tracked), tracker, proc.pid if proc else None)
 
 
-def _above_standard(fd: int) -> int:
-    """``fd`` moved above 0, 1 and 2: started with a standard stream closed (``<&-``), a pipe
-    can land on fd 0, which the child's own stdin (/dev/null) would then replace."""
-    if fd > 2:
-        return fd
-    import fcntl
+def _current_folder() -> str | None:
+    """The current folder, or None when it was deleted (or cannot be read)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return None
 
-    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
-    os.close(fd)
-    return moved
+
+def _child_environment(
+    extra: dict[str, str] | None, tmp: str, python: str | None, cwd: str | None
+) -> dict[str, str]:
+    """The child's variables: ours, the caller's, the private TMPDIR (joblib's too); and,
+    when gilcompare was found in the current folder (a source checkout run with
+    ``python -m``), that folder on PYTHONPATH, which the child's own folder would lose."""
+    env = dict(
+        os.environ, **(extra or {}), TMPDIR=tmp, JOBLIB_TEMP_FOLDER=tmp, PYTHONUNBUFFERED="1"
+    )
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if python is None and cwd is not None and root == cwd:
+        path = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = root + (os.pathsep + path if path else "")
+    return env
 
 
 def _wait(proc: subprocess.Popen[Any], timeout: float) -> int:
@@ -181,11 +211,18 @@ def continue_children(stopped_for: float) -> None:
             os.killpg(group, signal.SIGCONT)
 
 
-def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
-    """Close the pipe and remove the temporary directory, even when Ctrl-C lands meanwhile.
+def _clean_up(
+    tmp: str,
+    fds: tuple[int, ...],
+    tracker: subprocess.Popen[bytes] | None = None,
+    group: int | None = None,
+) -> None:
+    """Close the pipes, remove the temporary directory and what the child left in /dev/shm,
+    even when Ctrl-C lands meanwhile.
 
     An interrupt raised halfway through ``rmtree`` would leave the directory behind, so the
-    removal finishes first and the interrupt is raised again afterwards.
+    removal finishes first and the interrupt is raised again afterwards. The tracker is given
+    a few seconds to unlink what the dead tree had registered with it.
     """
     pending: BaseException | None = None
     for fd in fds:
@@ -201,16 +238,18 @@ def _clean_up(tmp: str, fds: tuple[int, int]) -> None:
                 time.sleep(0.02)  # a dying descendant was still writing there
         except BaseException as exc:  # noqa: BLE001 - re-raised once the folder is gone
             pending = pending or exc
+    if group is not None:
+        leftovers.sweep_named(group)
+    if tracker is not None:
+        late = leftovers.wait_for_tracker(tracker)
+        pending = pending or late
     if pending is not None:
         raise pending
 
 
 def _short_tempdir() -> str | None:
-    """The temp root, unless it is too deep for the forkserver's Unix socket path.
-
-    AF_UNIX paths are limited to about 100 bytes and multiprocessing nests two more
-    directories and a socket name inside TMPDIR; fall back to /tmp then.
-    """
+    """The temp root, or /tmp where it is too deep for the forkserver's AF_UNIX socket path
+    (about 100 bytes; multiprocessing nests two folders and a socket name in TMPDIR)."""
     root = tempfile.gettempdir()
     return "/tmp" if len(root) > 40 and os.path.isdir("/tmp") else None
 
@@ -283,22 +322,6 @@ def _raise_interrupted(signum: int, frame: object) -> None:
     raise Interrupted(128 + signum)
 
 
-# Run in a new session by an abandoned child: waits (briefly) for the child's process group
-# to die, then removes its temporary directory. Standard library only, no site packages.
-_REAPER = """
-import os, shutil, sys, time
-group, tmp = int(sys.argv[1]), sys.argv[2]
-end = time.monotonic() + 3
-while time.monotonic() < end:
-    try:
-        os.killpg(group, 0)
-    except OSError:
-        break
-    time.sleep(0.05)
-shutil.rmtree(tmp, ignore_errors=True)
-"""
-
-
 def _abandon() -> None:
     """Parent gone or own deadline passed: remove the temp folder, kill the whole group.
 
@@ -309,7 +332,7 @@ def _abandon() -> None:
     tmp = os.environ.get("TMPDIR", "")
     try:
         if os.path.basename(tmp).startswith(TMP_PREFIX):
-            argv = [sys.executable, "-S", "-c", _REAPER, str(group), tmp]
+            argv = [sys.executable, "-I", "-S", "-c", leftovers.REAPER, str(group), tmp]
             try:
                 os.posix_spawn(sys.executable, argv, os.environ, setsid=True)
             except NotImplementedError:  # no POSIX_SPAWN_SETSID here
@@ -343,6 +366,11 @@ def _child(spec_path: str, result_path: str) -> None:
         signal.signal(signal.SIGHUP, _raise_interrupted)
     with open(spec_path, encoding="utf-8") as f:
         spec = json.load(f)
+    if spec.get("cwd"):  # back in the user's folder, for relative paths; sys.path stays ours
+        with contextlib.suppress(OSError):
+            os.chdir(spec["cwd"])
+    if spec.get("tracker_fd") is not None:
+        leftovers.attach_tracker(spec["tracker_fd"])
     if spec.get("watch_fd") is not None:
         threading.Thread(
             target=_watch_parent,

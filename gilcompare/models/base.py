@@ -79,6 +79,11 @@ class Model:
                 return f"{module} is not installed (pip install 'gilcompare[{self.extra}]')"
         return None
 
+    @property
+    def on_a_cluster(self) -> bool:
+        """Whether it runs on somebody else's cluster, named by the user (not one it starts)."""
+        return False
+
     def cannot_run(self, workload: Workload) -> str | None:
         """Why this model cannot run this workload here, or None when it can."""
         return self.unavailable()

@@ -76,6 +76,32 @@ def dask_scheduler_address(address: str | None = None) -> str:
     return address
 
 
+def _connect(client: Callable[..., Any], address: str) -> Any:
+    """A client of the scheduler at ``address``, or a one-line error naming it after
+    DASK_CONNECT_TIMEOUT seconds: a peer that accepts and never answers (a mute or wrong
+    service on that port) would otherwise hold the measurement until its own timeout."""
+    made: list[Any] = []
+    failed: list[BaseException] = []
+
+    def attempt() -> None:
+        try:
+            made.append(client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False))
+        except BaseException as exc:  # noqa: BLE001 - reported below in one line
+            failed.append(exc)
+
+    thread = threading.Thread(target=attempt, name="gilcompare-dask-connect", daemon=True)
+    thread.start()
+    thread.join(DASK_CONNECT_TIMEOUT + 1)
+    if made:
+        return made[0]
+    why = f": {type(failed[0]).__name__}: {failed[0]}" if failed else ""
+    raise RuntimeError(
+        f"no dask scheduler answered at {address} within {DASK_CONNECT_TIMEOUT:g} s{why}"
+        if not failed
+        else f"cannot reach the dask scheduler at {address}{why}"
+    )
+
+
 class DaskRunner(Runner):
     """A ``dask.distributed.Client``: over a ``LocalCluster`` it starts and closes (process
     workers with one thread each, or one process with ``workers`` threads), or over an
@@ -87,9 +113,9 @@ class DaskRunner(Runner):
 
         self.cluster: Any = None
         quiet = logging.ERROR
+        self._stoppable = where == "cluster"
         if where == "cluster":
-            address = dask_scheduler_address()
-            self.client = Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=False)
+            self.client = _connect(Client, dask_scheduler_address())
         else:
             if where == "processes":  # on loopback, a nanny and a worker process each
                 self.cluster = LocalCluster(
@@ -115,11 +141,21 @@ class DaskRunner(Runner):
         if not arglists:
             return []
         # pure=False: equal arguments are separate tasks, not one cached result
+        if self._stoppable:  # somebody else's cluster: a task must not outlive this run
+            from gilcompare.models.stoppable import run_stoppable
+
+            arglists = [(fn, *args) for args in arglists]
+            fn = run_stoppable
         if arglists[0]:
             futures = self.client.map(fn, *zip(*arglists), pure=False)
         else:  # map needs an iterable of arguments: tasks without any are submitted one by one
             futures = [self.client.submit(fn, pure=False) for _ in arglists]
-        return list(self.client.gather(futures))
+        try:
+            return list(self.client.gather(futures))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.client.cancel(futures, force=True)
+            raise
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -302,6 +338,10 @@ class DaskModel(Model):
                 f"(or {DASK_SCHEDULER_ENV})"
             )
         return reason
+
+    @property
+    def on_a_cluster(self) -> bool:
+        return self.where == "cluster"
 
     def runner(self, workers: int) -> Runner:
         return DaskRunner(self, workers, self.where)

@@ -8,6 +8,7 @@ file's extension picks the format.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from typing import Any
 from gilcompare.errors import UsageError
 from gilcompare.measure.cells import Result
 from gilcompare.models import BASELINE, MODELS
+from gilcompare.report import validate
 
 INSTALL_HINT = "pip install 'gilcompare[plot]'"
 PANEL_COLUMNS = 3  # panels per row
@@ -200,8 +202,11 @@ def _save(plt: Any, fig: Any, axes: Any, title: str, path: str) -> None:
     fig.legend(list(handles.values()), list(handles), loc="lower center", ncol=4)
     fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.06 + 0.03 * rows, 1, 0.96))
-    fig.savefig(path, dpi=110)
+    # drawn in memory, then written as every target is (atomically, never through a symlink)
+    drawing = io.BytesIO()
+    fig.savefig(drawing, format=os.path.splitext(path)[1].lstrip(".").lower(), dpi=110)
     plt.close(fig)
+    validate.write_file(path, drawing.getvalue())
 
 
 def compare_plot(records: Sequence[dict[str, Any]], path: str) -> str:

@@ -1,9 +1,12 @@
 """Checking every file the tool touches: targets before measuring, files it reads after reading.
 
 Targets (``--output``, ``--plot``) are checked before anything is measured, so a run is never
-lost to a file that cannot be written. Writes go to a unique temporary name in the target's
-folder and are renamed over it: concurrent runs never mix their bytes, and a target that is not
-a regular file (a symlink, a device such as ``/dev/null``) is refused, never replaced. Files
+lost to a file that cannot be written: a name the folder cannot hold (a NUL byte, too long, not
+encodable) and two options naming one file are refused too. Writes go to a unique temporary
+name in the target's folder and are renamed over it: concurrent runs never mix their bytes, a
+target that is not a regular file (a symlink, a device such as ``/dev/null``, also one made
+while the run went on) is refused, never replaced, and the file gets the permissions the umask
+gives a new file, as ``open`` would. Files
 read back (``report``'s records, ``results``' asv files) are checked field by field; every
 failure is a ``UsageError`` of one line naming the file and what is wrong.
 """
@@ -16,7 +19,7 @@ import math
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from gilcompare.errors import UsageError
@@ -24,16 +27,40 @@ from gilcompare.errors import UsageError
 # ------------------------------------------------------------------------------ targets
 
 
+def check_targets(*targets: tuple[str, str | None], reads: Sequence[str] = ()) -> None:
+    """``check_target`` for each (option, path) given a path; and no two the same file, nor
+    one of the files the command ``reads``."""
+    seen: dict[str, str] = {os.path.realpath(path): f"the file read, {path!r}," for path in reads}
+    for option, path in targets:
+        if path is None:
+            continue
+        check_target(option, path)
+        real = os.path.realpath(path)
+        if real in seen:
+            raise UsageError(
+                f"{seen[real]} and {option} name the same file {path!r}: give each its own"
+            )
+        seen[real] = option
+
+
 def check_target(option: str, path: str) -> None:
     """Refuse a target that could not be written as a regular file, before measuring."""
     if not path:
         raise UsageError(f"{option} needs a file name, got ''")
-    folder = os.path.dirname(os.path.abspath(path))
     where = f"cannot write {option} {path!r}"
+    try:
+        name = os.fsencode(os.path.basename(path))
+        folder = os.path.dirname(os.path.abspath(path))
+    except (UnicodeError, ValueError):  # a lone surrogate, a NUL byte: no file has that name
+        raise UsageError(f"{where}: no file can have that name") from None
+    except OSError as exc:  # the current folder was deleted
+        raise UsageError(f"{where}: {exc.strerror}") from None
     try:
         info = os.lstat(path)
     except FileNotFoundError:
         info = None
+    except (UnicodeError, ValueError):  # a lone surrogate, a NUL byte: no file has that name
+        raise UsageError(f"{where}: no file can have that name") from None
     except OSError as exc:
         raise UsageError(f"{where}: {exc.strerror}") from None
     if info is not None:
@@ -46,19 +73,35 @@ def check_target(option: str, path: str) -> None:
         raise UsageError(f"{where}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{where}: folder {folder} is not writable")
+    try:
+        longest = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        longest = 255
+    if not name or len(name) > longest:
+        raise UsageError(f"{where}: a file name there has at most {longest} bytes")
 
 
-def write_file(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` in one step, through a unique temporary file beside it.
+def _umask() -> int:
+    """The process's umask (reading it means setting it: put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
-    Raises OSError (and leaves no temporary file) when the write fails or ``path`` has become
-    something other than a regular file since it was checked.
+
+def write_file(path: str, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` (text as UTF-8) in one step, through a unique temporary
+    file beside it, with the permissions the umask gives a new file.
+
+    Every file any command writes goes through here. Raises OSError (and leaves no temporary
+    file) when the write fails or ``path`` has become something other than a regular file
+    since it was checked.
     """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    fd, temp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), 0o666 & ~_umask())  # mkstemp's own is 0600
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
         with contextlib.suppress(FileNotFoundError):
             if not stat.S_ISREG(os.lstat(path).st_mode):
                 raise OSError(f"{path} is no longer a regular file")
@@ -73,6 +116,9 @@ def write_file(path: str, text: str) -> None:
 
 MAX_BYTES = 256 * 2**20  # far above any results file; refuses /dev/zero-like inputs
 MAX_DEPTH = 32  # nesting a record may have: run writes at most a few levels (meta)
+# cells one asv benchmark's params may span (their product): the widest grid is ~2,000; a small
+# edit to a file must not make a reader build 10^8 of anything
+MAX_CELLS = 100_000
 # ranges of the numbers tables and plots use: wider than any run makes, narrow enough to draw
 RANGES: dict[str, tuple[float, float]] = {
     "workers": (1, 10**6),
@@ -275,6 +321,12 @@ def _asv(data: Any, speedup_suffix: str, literal: Callable[[str], Any]) -> None:
             isinstance(p, list) and all(isinstance(x, str) for x in p) for p in params
         ):
             raise Bad(f"results[{name!r}] has params {_describe(params)}, expected lists of text")
+        cells = math.prod(len(p) for p in params)
+        if cells > MAX_CELLS:
+            raise Bad(
+                f"results[{name!r}] has params for {cells:,} cells, more than the "
+                f"{MAX_CELLS:,} any benchmark here measures"
+            )
         parsed = []
         for p in params:
             for text in p:
