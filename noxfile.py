@@ -80,6 +80,33 @@ def _asv_check(session: nox.Session) -> None:
     session.run("asv", "check", "--python=same")
 
 
+# mutmut 3 runs on 3.10+: the newest released build with a GIL (a release candidate may
+# lack wheels for mutmut's parser)
+MUTATE_PYTHON = next(
+    (i.tag for i in reversed(FOUND) if not i.free_threaded and not i.prerelease and i.tag != "3.9"),
+    None,
+)
+MUTATION_SCORE = 0.85  # the share of mutants the tests must kill (README, "Testing")
+
+
+@nox.session(python=MUTATE_PYTHON, default=False)
+def mutate(session: nox.Session) -> None:
+    """Grade the tests by mutation (mutmut): engine, cells, build tags and the readers' checks."""
+    session.install(PREFER_BINARY, "-e", ".[test]", "mutmut>=3.3")
+    # a fresh mutants/ each time: its cache would keep verdicts of tests changed since
+    session.run("python", "-c", "import shutil; shutil.rmtree('mutants', ignore_errors=True)")
+    session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 2))
+    session.run("mutmut", "export-cicd-stats", silent=True)
+    stats = json.loads((ROOT / "mutants" / "mutmut-cicd-stats.json").read_text("utf-8"))
+    killed = stats["killed"] + stats.get("timeout", 0)
+    total = stats["total"]
+    score = killed / total if total else 0.0
+    session.log(f"mutation score: {killed} of {total} mutants killed ({score:.1%})")
+    session.run("mutmut", "results")
+    if score < MUTATION_SCORE:
+        session.error(f"mutation score {score:.1%} is below {MUTATION_SCORE:.0%}")
+
+
 @nox.session
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff, and the workflows against GitHub's schema."""

@@ -424,11 +424,16 @@ def test_parallel_capacity_is_measured_at_the_machines_size(
             now[0] += -(-len(sizes) // cores)  # rounds of `cores` tasks at a time
 
     class Model:
+        def cannot_run(self, workload: object) -> None:
+            return None
+
         def start(self, workers: int) -> Pool:
             assert workers == processes
             return Pool()
 
+    from gilcompare.measure import gauge, paired
+
     monkeypatch.setattr(machine, "capacity_processes", lambda: max(2, usable))
-    monkeypatch.setattr(machine, "get_model", lambda name: Model())
-    monkeypatch.setattr(machine, "time", SimpleNamespace(perf_counter=lambda: now[0]))
+    monkeypatch.setattr(gauge, "get_model", lambda name: Model())
+    monkeypatch.setattr(paired, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     assert machine.parallel_capacity(units=5, pairs=3) == pytest.approx(float(cores))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gilcompare.measure import sizing
-from gilcompare.measure.cells import Cell, Result, ideal_speedup, measure, plan
+from gilcompare.measure.cells import (
+    Cell,
+    Result,
+    cell_fields,
+    checksum,
+    ideal_speedup,
+    measure,
+    plan,
+)
 from gilcompare.measure.sizing import strong_tasks
 from gilcompare.models import gil_enabled
 from gilcompare.workloads import get_workload
@@ -155,6 +163,121 @@ def test_run_names_the_cells_a_noisy_host_spoiled() -> None:
     assert noisy_host([quiet]) is None
     note = noisy_host([quiet, busy])
     assert note is not None and note.endswith(": count/processes-fork/2 (1.20)")
+
+
+def test_baseline_keeps_every_field_but_the_model_and_mode() -> None:
+    """The baseline runs the same task list (size, tasks, profile, repeat), warm, serial."""
+    cell = Cell("count", "threads", 4, "weak", "cold", "tiny", 3, 2, 7, paired=False)
+    assert cell.baseline() == Cell("count", "serial", 4, "weak", "warm", "tiny", 3, 2, 7)
+    strong = Cell("sleep", "threads", 4, "strong", "warm", "tiny", 5, 6, 2)
+    assert strong.baseline() == Cell("sleep", "serial", 1, "strong", "warm", "tiny", 5, 6, 2)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"scaling": "wide"}, "unknown scaling 'wide': choose from strong, weak"),
+        ({"mode": "hot"}, "unknown mode 'hot': choose from warm, cold"),
+        ({"control": True}, "a control cell times serial against serial: its model is serial"),
+        ({"tasks": 0}, "tasks must be an integer of at least 1, got 0"),
+        ({"workers": "2"}, "workers must be an integer of at least 1, got '2'"),
+    ],
+)
+def test_cell_validation_states_the_rule(changes: dict[str, object], message: str) -> None:
+    """Each field out of range is refused with the rule and the valid choices, in full."""
+    cell = Cell(**{"workload": "count", "model": "threads", "workers": 1, **changes})
+    with pytest.raises(ValueError) as info:
+        cell.validate()
+    assert str(info.value) == message
+
+
+def test_valid_cells_pass_and_control_is_serial() -> None:
+    """Fields at their least, unset sizes and a serial control are all valid."""
+    Cell("count", "serial", 1, size=None, tasks=None, repeat=1, control=True).validate()
+    Cell("count", "threads", 1, "weak", "cold", "tiny", 1, 1, 1).validate()
+
+
+def test_checksum_is_a_short_digest_of_the_results_in_order() -> None:
+    """Sixteen hex digits of the results' JSON; key order inside a result does not count."""
+    assert checksum([1, 2]) == "3a316d6d3226f84c"
+    assert checksum([2, 1]) != checksum([1, 2])
+    assert checksum([{"a": 2, "b": 1}]) == checksum([{"b": 1, "a": 2}]) == "cd12743c81e70e9b"
+
+
+def test_cell_fields_rebuild_the_cell() -> None:
+    """A measuring child rebuilds exactly the cell from its plain fields."""
+    cell = Cell("count", "threads", 3, "weak", "cold", "tiny", 2, 4, 6, False, False)
+    fields = cell_fields(cell)
+    assert fields["workers"] == 3 and fields["paired"] is False and len(fields) == 11
+    assert Cell(**fields) == cell
+
+
+def test_compare_fills_speedup_only_for_two_ok_results_that_agree() -> None:
+    """A failed side, or one without time, gives no speedup; agreeing checksums give one
+    from the medians (unpaired), with efficiency against the ideal."""
+    head = ("count", "threads", 2, "strong", "warm")
+    serial = Result("count", "serial", 1, "strong", "warm", "ok", times=[2.0, 2.2], seconds=2.1)
+    serial.checksum = "c"
+    for status, seconds in [("failed", 1.0), ("ok", None)]:
+        r = Result(*head, status, times=[1.0], seconds=seconds, checksum="c")
+        r.compare(serial)
+        assert r.speedup is None and r.serial_checksum == "" and r.status == status
+    bad_serial = Result("count", "serial", 1, "strong", "warm", "failed", seconds=2.0)
+    r = Result(*head, "ok", times=[1.0], seconds=1.0, checksum="d")
+    r.compare(bad_serial)
+    assert r.status == "ok" and r.speedup is None
+    r.compare(serial)
+    assert r.status == "mismatch" and r.reason == "checksum d differs from serial c"
+    good = Result(*head, "ok", times=[1.0, 1.1], seconds=1.05, checksum="c", ideal=2)
+    good.compare(serial)
+    assert good.status == "ok" and good.serial_checksum == "c"
+    assert good.speedup == pytest.approx(2.0) and good.efficiency == pytest.approx(1.0)
+    assert good.interval and good.speedup_low is not None
+
+
+def test_a_skipped_cell_still_says_what_it_would_have_run() -> None:
+    """A model that cannot run gives 'skipped' with the cell, its plan and the conditions."""
+    r = measure(Cell("numpy", "subinterpreters", 2, "weak", "warm", "tiny", 3, 2, 4))
+    if r.status != "skipped":
+        pytest.skip("subinterpreters run here")
+    assert (r.workload, r.model, r.workers, r.scaling, r.mode) == (
+        "numpy", "subinterpreters", 2, "weak", "warm",
+    )  # fmt: skip
+    assert (r.profile, r.task_units, r.tasks, r.repeat) == ("tiny", 3, 4, 4)
+    assert r.gil == "releases" and r.control is False
+    assert r.ideal == ideal_speedup(get_workload("numpy"), 2)
+    assert r.python and r.cpu_count >= 1 and r.cpu_usable >= 1 and r.meta["python"] == r.python
+    assert r.free_threaded is r.meta["free_threaded"] and r.times == [] and r.reason
+
+
+def test_measure_summarises_its_rounds() -> None:
+    """Seconds is the median, spread (max - min) / median, the checksums agree with serial,
+    the ideal is that of the workload; serial is 1; an unpaired cell times no serial."""
+    r = measure(Cell("count", "threads", 2, profile="tiny", repeat=3))
+    assert r.status == "ok" and len(r.times) == len(r.serial_times) == 3
+    assert r.seconds == sorted(r.times)[1]
+    assert r.spread == pytest.approx((max(r.times) - min(r.times)) / r.seconds)
+    assert r.checksum == r.serial_checksum and len(r.checksum) == 16
+    assert r.ideal == ideal_speedup(get_workload("count"), 2) and r.workers_seen == 2
+    assert r.start_method is None and r.rounds == 3
+    serial = measure(Cell("count", "serial", 1, profile="tiny", repeat=2))
+    assert serial.ideal == 1 and serial.serial_times == [] and serial.speedup is None
+    unpaired = measure(Cell("count", "threads", 2, profile="tiny", repeat=2, paired=False))
+    assert unpaired.serial_times == [] and unpaired.speedup is None and unpaired.rounds == 0
+    cold = measure(Cell("count", "threads", 2, mode="cold", profile="tiny", repeat=2))
+    assert cold.status == "ok" and len(cold.serial_times) == 2 and cold.workers_seen == 2
+
+
+def test_strong_plan_counts_tasks_by_what_the_work_does() -> None:
+    """CPU work starts from the profile's tasks, waiting work from its wait_tasks (both
+    sized to the machine), unless told."""
+    from gilcompare.settings import get_profile
+
+    p = get_profile("standard")
+    count, sleep = get_workload("count"), get_workload("sleep")
+    assert len(plan(count, "strong", 1, "standard")) == strong_tasks(p.tasks, False)
+    assert len(plan(sleep, "strong", 1, "standard")) == strong_tasks(p.wait_tasks, True)
+    assert plan(get_workload("sleep"), "strong", 4, "standard", size=3, tasks=5) == [3] * 5
 
 
 def test_a_result_ideal_counts_its_tasks() -> None:

@@ -179,3 +179,82 @@ def test_unpaired_fallback_goes_through_the_engine(monkeypatch: pytest.MonkeyPat
     assert calls == [([2.0], [1.0])]
     assert (cell.speedup, cell.speedup_low, cell.speedup_high) == (7.0, 6.0, 8.0)
     assert cell.efficiency == 3.5 and cell.estimator == engine.UNPAIRED_ESTIMATOR
+
+
+def test_gil_verdict_is_any_report_and_ignores_no_report() -> None:
+    """`compare` folds its rounds' GIL reports with the same rule as the workers' reports."""
+    assert engine.gil_verdict([None, False, True]) is True
+    assert engine.gil_verdict([False, None]) is False
+    assert engine.gil_verdict([None, None]) is None
+    assert engine.gil_verdict([]) is None
+
+
+def test_t_quantiles_beyond_the_table_are_within_a_ten_thousandth() -> None:
+    """The expansion past 30 df gives Student's t (tables: 2.03951 at 31, 2.00856 at 50,
+    1.96234 at 1000) within 1e-4, and these exact values (a change to any term moves them)."""
+    assert engine.t_quantile(31) == pytest.approx(2.039513, abs=1e-4)
+    assert engine.t_quantile(50) == pytest.approx(2.008559, abs=1e-4)
+    assert engine.t_quantile(1000) == pytest.approx(1.962339, abs=1e-6)
+    assert engine.t_quantile(31) == pytest.approx(2.0394259, abs=1e-6)
+    assert engine.t_quantile(50) == pytest.approx(2.0085384, abs=1e-6)
+    assert engine.t_quantile(30) == 2.042 and engine.t_quantile(30.9) == 2.042
+
+
+def test_welch_interval_of_unequal_sides() -> None:
+    """Five timings against three, and forty against thirty-six: the Welch-Satterthwaite
+    degrees of freedom (2.38 and 49.9, floored) pick the t quantile; values worked out by hand
+    from the sample variances of the log times."""
+    few = engine.unpaired_ratio([2.0, 2.2, 1.8, 2.1, 2.05], [1.0, 1.3, 0.9])
+    assert few is not None and few.value == pytest.approx(2.05) and few.rounds == 0
+    assert few.low == pytest.approx(1.1753082120, rel=1e-9)
+    assert few.high == pytest.approx(3.1439115786, rel=1e-9)
+    many = engine.unpaired_ratio([2.0, 2.2, 1.8, 2.1, 2.05] * 8, [1.0, 1.3, 0.9, 1.1] * 9)
+    assert many is not None and many.value == pytest.approx(2.05 / 1.05)
+    assert many.low == pytest.approx(1.8076734040, rel=1e-9)
+    assert many.high == pytest.approx(2.0006452767, rel=1e-9)
+
+
+def test_unpaired_edge_cases() -> None:
+    """Zero timings are dropped, not divided by; one side empty gives nothing; one timing a
+    side gives no interval; identical timings give an interval of no width."""
+    est = engine.unpaired_ratio([0.0, 0.4, 0.6], [0.2, 0.0, 0.0])
+    assert est is not None and est.value == pytest.approx(2.5)
+    assert engine.unpaired_ratio([], [1.0]) is None
+    assert engine.unpaired_ratio([1.0], []) is None
+    assert engine.unpaired_ratio([2.0, 2.0, 2.2], [1.0]) == engine.Ratio(2.0, None, None, 0)
+    assert engine.unpaired_ratio([1.0], [0.5, 0.5, 0.6]) == engine.Ratio(2.0, None, None, 0)
+    two = engine.unpaired_ratio([2.0, 2.2], [1.0, 1.1])
+    assert two is not None and two.low is not None and two.high is not None
+    assert engine.unpaired_ratio([2.0, 2.0], [1.0, 1.0]) == engine.Ratio(2.0, 2.0, 2.0, 0)
+
+
+def test_ratio_record_and_text() -> None:
+    """A ratio travels as its value, interval and rounds, and prints with its interval."""
+    r = engine.Ratio(1.934, 1.881, 1.979, 5)
+    assert r.record() == {"value": 1.934, "low": 1.881, "high": 1.979, "rounds": 5}
+    assert str(r) == "1.93× [1.88–1.98]"
+    assert engine.format_ratio(1.0, 0.9, None) == "1.00×"
+    assert engine.format_ratio(1.0, None, 1.1) == "1.00×"
+
+
+def test_zero_timings_are_skipped_and_efficiency_needs_both() -> None:
+    """A zero reference time is no round; efficiency is speedup over ideal, or nothing."""
+    assert engine.speedup([1.0, 2.0, 3.0], [0.0, 1.0, 1.0]) == 2.5
+    assert engine.paired_ratios([1.0, 2.0], [0.0, 4.0]) == [0.5]
+    assert engine.relative_time([], []) is None
+    assert engine.efficiency(3.0, 2) == 1.5
+    assert engine.efficiency(None, 2) is None
+    assert engine.efficiency(3.0, None) is None and engine.efficiency(3.0, 0) is None
+
+
+def test_welch_below_two_degrees_of_freedom_uses_one() -> None:
+    """One side with almost all the variance: df near 1, so t(1) = 12.706 sets the width."""
+    est = engine.unpaired_ratio([2.0, 3.0], [1.0, 1.0001])
+    assert est is not None
+    assert est.low == pytest.approx(0.1863571709, rel=1e-9)
+    assert est.high == pytest.approx(32.193019626, rel=1e-9)
+
+
+def test_interval_skips_a_zero_ratio() -> None:
+    """A round whose candidate took no time has no log ratio: it is left out, not a crash."""
+    assert engine.interval([0.0, 2.0, 2.0], [1.0, 1.0, 1.0]) == (2.0, 2.0)

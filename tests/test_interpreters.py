@@ -304,3 +304,85 @@ def test_interpreters_module_imports_by_path_with_the_standard_library() -> None
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "3.14t+gil"
+
+
+def test_version_key_orders_pre_releases_before_the_release() -> None:
+    """alpha < beta < release candidate < release, each by its serial; a release ranks 3."""
+    from gilcompare.interpreters import version_key
+
+    assert version_key("3.15.0") == (3, 15, 0, 3, 0)
+    assert version_key("3.15.0a3") == (3, 15, 0, 0, 3)
+    assert version_key("3.15.0b1") == (3, 15, 0, 1, 1)
+    assert version_key("3.15.0rc2") == (3, 15, 0, 2, 2)
+    versions = ["3.15.1", "3.15.0", "3.15.0rc1", "3.15.0b1", "3.15.0a3", "3.15.0a10"]
+    assert sorted(versions, key=version_key) == [
+        "3.15.0a3", "3.15.0a10", "3.15.0b1", "3.15.0rc1", "3.15.0", "3.15.1",
+    ]  # fmt: skip
+
+
+def test_table_and_json_of_interpreters() -> None:
+    """The table aligns label, free-threaded and path; the JSON adds tag and pre-release."""
+    from gilcompare.interpreters import Interpreter, format_table, to_json
+
+    rc = Interpreter("3.15.0rc1", False, "/x/python3.15")
+    ft = Interpreter("3.14.2", True, "/y")
+    assert format_table([rc, ft]).splitlines() == [
+        "python                         free-threaded  path",
+        "3.15.0rc1 (release candidate)  no             /x/python3.15",
+        "3.14.2                         yes            /y",
+    ]
+    assert json.loads(to_json([rc, ft])) == [
+        {
+            "version": "3.15.0rc1",
+            "free_threaded": False,
+            "path": "/x/python3.15",
+            "implementation": "CPython",
+            "tag": "3.15",
+            "prerelease": "release candidate",
+        },
+        {
+            "version": "3.14.2",
+            "free_threaded": True,
+            "path": "/y",
+            "implementation": "CPython",
+            "tag": "3.14t",
+            "prerelease": None,
+        },
+    ]
+
+
+def test_asv_machine_names_the_kernel_series_and_whole_gib() -> None:
+    """Kernel builds of one series and a few kilobytes of RAM do not start a new history."""
+
+    from gilcompare.interpreters import asv_machine
+
+    system = platform.system()
+    assert asv_machine("6.18.44-fc-v657", 8 * 2**30 + 5000) == {
+        "os": f"{system} 6.18",
+        "ram": "8 GiB",
+    }
+    assert asv_machine("6.18.50-fc-v669", 8 * 2**30 - 5000)["os"] == f"{system} 6.18"
+    assert asv_machine("weird", 3 * 2**30)["os"] == f"{system} weird"
+    assert asv_machine("", 0) == {"os": system}
+
+
+def test_json_of_interpreters_is_indented_by_two() -> None:
+    """`gilcompare pythons --json` is meant to be read: two spaces a level."""
+    from gilcompare.interpreters import Interpreter, to_json
+
+    assert to_json([Interpreter("3.14.2", True, "/y")]).startswith(
+        '[\n  {\n    "version": "3.14.2",\n'
+    )
+
+
+@pytest.mark.skipif(not hasattr(os, "sysconf"), reason="no sysconf here")
+def test_asv_machine_reads_this_machine() -> None:
+    """Without arguments: this kernel's series, and this machine's RAM in whole GiB."""
+    from gilcompare.interpreters import asv_machine
+
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    described = asv_machine()
+    assert described["ram"] == f"{round(ram / 2**30)} GiB"
+    series = ".".join(platform.release().split(".")[:2])
+    assert described["os"].startswith(f"{platform.system()} ")
+    assert described["os"].split(" ", 1)[1].split("-")[0] in (series, platform.release())

@@ -335,6 +335,123 @@ def test_report_plot_never_crashes(
     assert "Traceback" not in err
 
 
+def _refusal(call: Any) -> str:
+    with pytest.raises(UsageError) as info:
+        call()
+    return str(info.value)
+
+
+def test_check_target_says_why_in_full(tmp_path: Path) -> None:
+    """Each refused target gets its whole one-line reason: empty, folder, link, device,
+    missing folder."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere")
+    check = validate.check_target
+    assert _refusal(lambda: check("--output", "")) == "--output needs a file name, got ''"
+    where = f"cannot write --output {str(tmp_path / 'd')!r}"
+    assert _refusal(lambda: check("--output", str(tmp_path / "d"))) == (
+        f"{where}: it is a directory; give a file name"
+    )
+    link = str(tmp_path / "link")
+    assert _refusal(lambda: check("--output", link)) == (
+        f"cannot write --output {link!r}: it is a symbolic link, which is never replaced; "
+        "give a new name"
+    )
+    assert _refusal(lambda: check("--output", "/dev/null")) == (
+        "cannot write --output '/dev/null': it is not a regular file, which is never "
+        "replaced; give a new name"
+    )
+    gone = str(tmp_path / "no" / "r.json")
+    assert _refusal(lambda: check("--plot", gone)) == (
+        f"cannot write --plot {gone!r}: folder {tmp_path / 'no'} does not exist"
+    )
+    check("--output", str(tmp_path / "new.json"))  # a new name in a writable folder
+
+
+def test_write_file_replaces_in_one_step_and_leaves_no_temporary(tmp_path: Path) -> None:
+    """The text lands whole, in UTF-8, and no temporary file is left beside it."""
+    target = tmp_path / "r.json"
+    target.write_text("old", encoding="utf-8")
+    validate.write_file(str(target), "speedup 1.9× — ok\n")
+    assert target.read_bytes() == "speedup 1.9× — ok\n".encode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+def test_write_file_refuses_what_became_a_link(tmp_path: Path) -> None:
+    """A target turned into a symbolic link since the check is not written through."""
+    (tmp_path / "real").write_text("keep", encoding="utf-8")
+    (tmp_path / "r.json").symlink_to(tmp_path / "real")
+    with pytest.raises(OSError, match=r"r\.json is no longer a regular file$"):
+        validate.write_file(str(tmp_path / "r.json"), "new")
+    assert (tmp_path / "real").read_text(encoding="utf-8") == "keep"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "real"]
+
+
+def test_read_json_refusals_in_full(tmp_path: Path) -> None:
+    """Not a file, not JSON, NaN where none is allowed, too big: each one whole line."""
+    read = validate.read_json
+    assert _refusal(lambda: read("/dev/null", "results file", "a list")) == (
+        "cannot read results file /dev/null: it is not a regular file"
+    )
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1, NaN]", encoding="utf-8")
+    assert _refusal(lambda: read(str(bad), "results file", "a list")) == (
+        f"not a results file: {bad} is not JSON (NaN is not a number JSON allows; a list)"
+    )
+    nan = read(str(bad), "results file", "a list", allow_nan=True)
+    assert nan[0] == 1 and math.isnan(nan[1])
+    inf = tmp_path / "inf.json"
+    inf.write_text("[Infinity]", encoding="utf-8")
+    assert _refusal(lambda: read(str(inf), "asv file", "x", allow_nan=True)) == (
+        f"not an asv file: {inf} is not JSON (Infinity is not a number JSON allows; x)"
+    )
+    latin = tmp_path / "latin.json"
+    latin.write_bytes(b'["\xe9"]')
+    assert _refusal(lambda: read(str(latin), "results file", "a list")).startswith(
+        f"not a results file: {latin} is not JSON ('utf-8' codec can't decode"
+    )
+    good = tmp_path / "good.json"
+    good.write_text('{"é": [1.5]}', encoding="utf-8")
+    assert read(str(good), "results file", "a list") == {"é": [1.5]}
+    assert _refusal(lambda: read(str(tmp_path / "none.json"), "results file", "x")) == (
+        f"cannot read results file {tmp_path / 'none.json'}: No such file or directory"
+    )
+
+
+def test_read_json_refuses_a_file_larger_than_any_results(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above MAX_BYTES the file is refused by its size, before it is read; at it, read."""
+    monkeypatch.setattr(validate, "MAX_BYTES", 4)
+    big = tmp_path / "big.json"
+    big.write_text("[1,2]", encoding="utf-8")
+    assert _refusal(lambda: validate.read_json(str(big), "results file", "x")) == (
+        f"not a results file: {big} has 5 bytes, more than the 4 any such file needs"
+    )
+    big.write_text("[12]", encoding="utf-8")
+    assert validate.read_json(str(big), "results file", "x") == [12]
+
+
+def test_describe_and_depth() -> None:
+    """Values in messages are cut at 30 characters; depth counts containers, not values."""
+    assert validate._describe(1.5) == "1.5"
+    assert validate._describe("x" * 40) == '"' + "x" * 26 + "..."
+    assert validate._describe("x" * 28) == '"' + "x" * 28 + '"'
+    assert validate._describe({1, 2}) in ('"{1, 2}"', '"{2, 1}"')
+    assert validate._too_deep([[1]], 2) is False and validate._too_deep([[[1]]], 2) is True
+    assert validate._too_deep({"a": {"b": 1}}, 1) is True and validate._too_deep(1, 0) is False
+    assert validate._a("asv file") == "an asv file" and validate._a("file") == "a file"
+
+
+def test_describe_edges() -> None:
+    """NaN reads as Python writes it; what JSON cannot write is named by type; 31 is cut."""
+    loop: list[Any] = []
+    loop.append(loop)
+    assert validate._describe(math.nan) == "nan"
+    assert validate._describe(loop) == "list"
+    assert validate._describe("x" * 29) == '"' + "x" * 26 + "..."
+
+
 def test_written_files_follow_the_umask(tmp_path: Path) -> None:
     """A written file has the permissions the umask gives a new file (0644 under 022), not
     the temporary file's 0600."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from gilcompare.asv.suite import CONTROL, scaling_rounds
 from gilcompare.measure import engine
 from gilcompare.measure.cells import ideal_speedup, plan
 from gilcompare.measure.gauge import Gauge
+from gilcompare.measure.paired import PairedTimes
 from gilcompare.measure.services import local_peers
 from gilcompare.measure.sizing import capacity_processes, usable_cpus
 from gilcompare.models import get_model
@@ -90,23 +90,22 @@ def visit(cell: GridResult, round_: int) -> None:
         # fork workers inherit no open connection; the serial results already warmed serial
         expected = serial_results(w, sizes)
         serial = stack.enter_context(get_model("serial").start(1))
-        pairs = [(pool, cell.times, cell.model), (serial, cell.serial_times, "serial")]
-        for runner, times, name in pairs if engine.candidate_first(round_) else pairs[::-1]:
-            t0 = time.perf_counter()
-            out = runner.run_workload(w, sizes)
-            times.append(time.perf_counter() - t0)
-            verify(out, expected, w, name)
+        out, serial_out = PairedTimes(cell.times, cell.serial_times).round(
+            round_, lambda: pool.run_workload(w, sizes), lambda: serial.run_workload(w, sizes)
+        )
+    verify(out, expected, w, cell.model)
+    verify(serial_out, expected, w, "serial")
 
 
 def _speedup(cell: GridResult) -> None:
     """Speedup: the median over rounds of serial time / model time, each pair timed back to
-    back; efficiency: speedup / ideal."""
+    back; efficiency: speedup / ideal (gilcompare.measure.engine)."""
     if cell.status != "ok":  # a failed round leaves its timings unpaired
         return
-    speedup = engine.speedup(cell.serial_times, cell.times)
-    if cell.ideal and speedup is not None:
-        cell.speedup = round(speedup, 4)
-        cell.efficiency = round(speedup / cell.ideal, 4)
+    speedup = PairedTimes(cell.times, cell.serial_times).speedup()
+    efficiency = engine.efficiency(speedup, cell.ideal)
+    if speedup is not None and efficiency is not None:
+        cell.speedup, cell.efficiency = round(speedup, 4), round(efficiency, 4)
 
 
 def scaling_grid(

@@ -4,12 +4,9 @@ round, gilcompare.measure.gauge)."""
 
 from __future__ import annotations
 
-import time
-
 from gilcompare.asv.pools import check_runs
-from gilcompare.measure import engine
+from gilcompare.measure.gauge import Gauge
 from gilcompare.measure.sizing import capacity_processes
-from gilcompare.models import get_model
 from gilcompare.settings import CAPACITY_PAIRS, CAPACITY_UNITS
 from gilcompare.workloads import get_workload
 
@@ -23,23 +20,17 @@ def parallel_capacity(
     cores, less when it is shared (a VM's host, other jobs), about 1 on one CPU. No parallel
     speedup measured alongside can beat it.
 
-    One busy worker and N busy workers take turns on the same warm pool, so dispatch costs
-    the same in both; the estimate is gilcompare.measure.engine's, the reference being N times
-    the time of one worker's share.
+    It is the noise gauge read ``pairs`` times: one busy worker and N busy workers take
+    turns on the same warm pool (gilcompare.measure.paired), so dispatch costs the same in
+    both; the estimate is gilcompare.measure.engine's, the reference being N times the time of
+    one worker's share.
     """
     n = capacity_processes() if processes is None else processes
-    w = get_workload("count")
-    check_runs(w, "processes-fork")
-    one: list[float] = []
-    many: list[float] = []
-    with get_model("processes-fork").start(n) as pool:
-        pool.warm(w)
+    check_runs(get_workload("count"), "processes-fork")
+    gauge = Gauge(n, units)
+    with gauge.running():
         for round_ in range(pairs):
-            turns = [(many, [units] * n), (one, [units])]
-            for times, sizes in turns if engine.candidate_first(round_) else turns[::-1]:
-                t0 = time.perf_counter()
-                pool.run(w.fn, sizes)
-                times.append(time.perf_counter() - t0)
-    capacity = engine.speedup([n * t for t in one], many)
+            gauge.read(round_)
+    capacity = gauge.capacity
     assert capacity is not None
-    return round(capacity, 4)
+    return capacity

@@ -21,13 +21,13 @@ import contextlib
 import hashlib
 import json
 import statistics
-import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from gilcompare.measure import engine
 from gilcompare.measure.conditions import environment, usable_cpus
 from gilcompare.measure.gauge import Gauge
+from gilcompare.measure.paired import PairedTimes
 from gilcompare.measure.services import local_peers
 from gilcompare.measure.sizing import strong_tasks
 from gilcompare.models import BASELINE, get_model
@@ -263,34 +263,20 @@ def measure(cell: Cell) -> Result:
     gauge = (
         Gauge(lent, max(GAUGE_MIN_UNITS // 2, min(CAPACITY_UNITS, max(sizes)))) if gauged else None
     )
+    times = PairedTimes(result.times, result.serial_times)
+    serial_digests: set[str] = set()
     with contextlib.ExitStack() as stack:
         if gauge is not None:
             stack.enter_context(gauge.running())
         stack.enter_context(local_peers(needed))
         serial = get_model(BASELINE).start(1)
-        serial_digests: set[str] = set()
 
-        def serial_pass() -> None:
-            t0 = time.perf_counter()
-            out = serial.run_workload(workload, sizes)
-            result.serial_times.append(time.perf_counter() - t0)
-            serial_digests.add(checksum(out))
-
-        def model_pass(runner: Any) -> None:
-            t0 = time.perf_counter()
-            out = runner.run_workload(workload, sizes)
-            result.times.append(time.perf_counter() - t0)
+        def one_round(round_: int, timed: Callable[[], Any]) -> None:
+            reference = (lambda: serial.run_workload(workload, sizes)) if paired else None
+            out, serial_out = times.round(round_, timed, reference)
             digests.add(checksum(out))
-
-        def one_round(round_: int, timed: Any) -> None:
-            if not paired:
-                timed()
-            elif engine.candidate_first(round_):
-                timed()
-                serial_pass()
-            else:
-                serial_pass()
-                timed()
+            if paired:
+                serial_digests.add(checksum(serial_out))
             if gauge is not None:
                 gauge.read(round_)
 
@@ -298,15 +284,12 @@ def measure(cell: Cell) -> Result:
             with model.start(cell.workers) as runner:
                 infos = runner.warm(workload)
                 for round_ in range(cell.repeat):
-                    one_round(round_, lambda: model_pass(runner))
+                    one_round(round_, lambda: runner.run_workload(workload, sizes))
         else:
 
-            def cold_pass() -> None:
-                t0 = time.perf_counter()
+            def cold_pass() -> Any:
                 with model.start(cell.workers) as runner:
-                    out = runner.run_workload(workload, sizes)
-                result.times.append(time.perf_counter() - t0)
-                digests.add(checksum(out))
+                    return runner.run_workload(workload, sizes)
 
             for round_ in range(cell.repeat):
                 one_round(round_, cold_pass)
@@ -328,7 +311,7 @@ def measure(cell: Cell) -> Result:
                 f"checksum {result.checksum} differs from serial {result.serial_checksum}"
             )
         else:
-            est = engine.ratio(result.serial_times, result.times)
+            est = times.ratio()
             if est is not None:
                 result.set_speedup(est, engine.ESTIMATOR, engine.INTERVAL)
     result.workers_seen = len(infos)

@@ -29,8 +29,9 @@ from typing import Any
 
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag, Interpreter
-from gilcompare.measure import engine, isolate
-from gilcompare.measure.cells import Cell, Result, cell_fields
+from gilcompare.measure import engine, paired
+from gilcompare.measure.cells import Cell, Result
+from gilcompare.measure.matrix import measure_isolated
 from gilcompare.models import BASELINE
 
 
@@ -120,18 +121,7 @@ def _measure(build: Build, cell: Cell, path: str, timeout: float) -> Result:
     env = {**build.env, "PYTHONPATH": path}
     if not build.python_gil:
         env["PYTHON_GIL"] = os.environ.get("PYTHON_GIL", "")
-    kwargs = cell_fields(cell)
-    try:
-        record = isolate.call(
-            "gilcompare.measure.cells:measure_record", kwargs, timeout, build.interpreter.path, env
-        )
-        return Result.from_dict(record)
-    except isolate.IsolatedFailure as failure:
-        return Result(
-            workload=cell.workload, model=cell.model, workers=cell.workers,
-            scaling=cell.scaling, mode=cell.mode, status="failed",
-            reason=failure.reason, traceback=failure.traceback,
-        )  # fmt: skip
+    return measure_isolated(cell, timeout, build.interpreter.path, env)
 
 
 def compare(
@@ -158,9 +148,7 @@ def compare(
     total, done = rounds * len(cells) * len(series), 0
     with package_path() as path:
         for round_ in range(rounds):
-            order = list(enumerate(series))
-            if not engine.candidate_first(round_):
-                order.reverse()
+            order = paired.in_order(round_, enumerate(series))
             for c, cell in enumerate(cells):
                 for s, (build, _control) in order:
                     res = _measure(build, cell, path, timeout)
@@ -206,8 +194,7 @@ def _summarise(row: Comparison, reference: Comparison | None) -> None:
         # serial against itself is the run command's A/A, not this
         if est is not None and row.model != BASELINE:
             row.speedup, row.speedup_low, row.speedup_high = est.value, est.low, est.high
-    gils = [r.gil_enabled for r in row.results if r.gil_enabled is not None]
-    row.gil_enabled = any(gils) if gils else None
+    row.gil_enabled = engine.gil_verdict(r.gil_enabled for r in row.results)
     if reference is None:
         row.relative = 1.0 if row.status == "ok" else None
     elif row.status == "ok" and reference.status == "ok":

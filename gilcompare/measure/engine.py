@@ -5,6 +5,7 @@ time a reference and a candidate in **paired rounds**: in each round both run th
 list back to back, the order alternating from round to round so that neither always runs
 first (warmer caches, a core the host has just lent). The estimate is the **median of the
 per-round ratios**: a second of lost CPU spoils one round's ratio, not the whole number.
+The rounds themselves are run by one loop, gilcompare.measure.paired.
 
 **The 95 % interval** (``ratio``, ``interval``) is a Student t-interval on the logs of the
 same per-round ratios, taken back with exp: an interval for their geometric mean. Why this
@@ -175,7 +176,13 @@ def ideal_speedup(waits: bool, workers: int, cpus: int, tasks: int | None = None
     return int(ideal) if float(ideal).is_integer() else round(ideal, 4)
 
 
+def gil_verdict(seen: Iterable[bool | None]) -> bool | None:
+    """True when any report says the GIL was enabled, False when every one says it was not;
+    None when none reported (a None among them is no report)."""
+    reports = [bool(gil) for gil in seen if gil is not None]
+    return any(reports) if reports else None
+
+
 def gil_in_workers(infos: Iterable[Mapping[str, Any]]) -> bool | None:
     """True when any worker ran with the GIL enabled; None when no worker reported."""
-    seen = [bool(info["gil_enabled"]) for info in infos]
-    return any(seen) if seen else None
+    return gil_verdict(info["gil_enabled"] for info in infos)

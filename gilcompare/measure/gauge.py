@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from gilcompare.measure import engine
+from gilcompare.measure.paired import PairedTimes
 from gilcompare.models import get_model
 from gilcompare.settings import CAPACITY_UNITS
 from gilcompare.workloads import get_workload
@@ -41,6 +40,7 @@ class Gauge:
         self.units = units
         self.readings: list[float] = []
         self.reason = ""
+        self.pairs = PairedTimes()  # the processes against one, every round read
         self._pool: Any = None
 
     @contextlib.contextmanager
@@ -66,16 +66,24 @@ class Gauge:
         if self._pool is None:
             return
         fn = get_workload("count").fn
-        one: list[float] = []
-        many: list[float] = []
-        turns = [(many, [self.units] * self.processes), (one, [self.units])]
-        for times, sizes in turns if engine.candidate_first(round_) else turns[::-1]:
-            t0 = time.perf_counter()
-            self._pool.run(fn, sizes)
-            times.append(time.perf_counter() - t0)
-        reading = engine.speedup([self.processes * t for t in one], many)
+        pair = PairedTimes()
+        pair.round(
+            round_,
+            lambda: self._pool.run(fn, [self.units] * self.processes),
+            lambda: self._pool.run(fn, [self.units]),
+        )
+        self.pairs.candidate += pair.candidate
+        self.pairs.reference += pair.reference
+        reading = pair.speedup(scale=self.processes)
         if reading is not None:
             self.readings.append(round(reading, 4))
+
+    @property
+    def capacity(self) -> float | None:
+        """How many times more work the busy processes finished than one, the median over
+        every round read (None before a reading)."""
+        reading = self.pairs.speedup(scale=self.processes)
+        return None if reading is None else round(reading, 4)
 
     @property
     def noisy(self) -> bool | None:

@@ -118,10 +118,18 @@ def ordered(results: list[Result]) -> list[Result]:
     )
 
 
-def measure_isolated(cell: Cell, timeout: float) -> Result:
-    """One cell in a fresh child; a child that fails gives a 'failed' result saying why."""
+def measure_isolated(
+    cell: Cell,
+    timeout: float,
+    python: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """One cell in a fresh child (under the interpreter ``python``, with ``env`` added to its
+    environment); a child that fails gives a 'failed' result saying why."""
     try:
-        record = isolate.call("gilcompare.measure.cells:measure_record", cell_fields(cell), timeout)
+        record = isolate.call(
+            "gilcompare.measure.cells:measure_record", cell_fields(cell), timeout, python, env
+        )
         return Result.from_dict(record)
     except isolate.IsolatedFailure as failure:
         return Result(

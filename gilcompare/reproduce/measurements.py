@@ -15,8 +15,9 @@ import subprocess
 from typing import Any
 
 from gilcompare.interpreters import BuildTag
-from gilcompare.measure import engine, isolate
-from gilcompare.measure.cells import Cell, Result, cell_fields
+from gilcompare.measure import engine, isolate, paired
+from gilcompare.measure.cells import Cell, Result
+from gilcompare.measure.matrix import measure_isolated
 from gilcompare.probes import start
 from gilcompare.probes.latency import probe_latency
 from gilcompare.reproduce.claim import Context, Failed, NotRun, Outcome, verdict
@@ -48,18 +49,7 @@ def _child_env() -> dict[str, str]:
 
 def _measure(cell: Cell, ctx: Context, python: str | None = None) -> Result:
     """One cell in a fresh child (under ``python``); Failed unless its status is ok."""
-    fields = cell_fields(cell)
-    try:
-        record = isolate.call(
-            "gilcompare.measure.cells:measure_record",
-            fields,
-            ctx.timeout,
-            python=python,
-            env=_child_env() if python else None,
-        )
-    except isolate.IsolatedFailure as failure:
-        raise Failed(f"{cell.workload}/{cell.model}: {failure.reason}") from None
-    result = Result.from_dict(record)
+    result = measure_isolated(cell, ctx.timeout, python, _child_env() if python else None)
     if result.status != "ok":
         raise Failed(f"{cell.workload}/{cell.model} {result.status}: {result.reason}")
     return result
@@ -242,10 +232,7 @@ def shaw(ctx: Context) -> Outcome:
     samples: dict[str, list[float]] = {model: [] for model in CLAIM_START_MODELS}
     context: dict[str, Any] = {}
     for round_ in range(CLAIM_START_REPEAT):  # a fresh interpreter for every sample
-        order = list(CLAIM_START_MODELS)
-        if not engine.candidate_first(round_):
-            order.reverse()
-        for model in order:
+        for model in paired.in_order(round_, CLAIM_START_MODELS):
             try:
                 out = isolate.call(
                     "gilcompare.probes.start:measure_start",
