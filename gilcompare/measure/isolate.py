@@ -171,12 +171,13 @@ def _current_folder() -> str | None:
 def _child_environment(
     extra: dict[str, str] | None, tmp: str, python: str | None, cwd: str | None
 ) -> dict[str, str]:
-    """The child's variables: ours, the caller's, the private TMPDIR (joblib's too); and,
-    when gilcompare was found in the current folder (a source checkout run with
-    ``python -m``), that folder on PYTHONPATH, which the child's own folder would lose."""
-    env = dict(
-        os.environ, **(extra or {}), TMPDIR=tmp, JOBLIB_TEMP_FOLDER=tmp, PYTHONUNBUFFERED="1"
-    )
+    """The child's variables: ours, the caller's, the private TMPDIR (joblib's too), and
+    PYTHONSAFEPATH (3.11+): a Python it starts (a spawned worker's ``-c``) puts no current
+    folder, the user's again, first on sys.path, where a json.py would shadow the stdlib.
+    When gilcompare was found in the current folder (a source checkout run with ``python
+    -m``), that folder goes on PYTHONPATH, which the child's own folder would lose."""
+    env = dict(os.environ, **(extra or {}), TMPDIR=tmp, JOBLIB_TEMP_FOLDER=tmp)
+    env.update(PYTHONUNBUFFERED="1", PYTHONSAFEPATH="1")
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     if python is None and cwd is not None and root == cwd:
         path = env.get("PYTHONPATH")
