@@ -279,12 +279,12 @@ def _publish(
     session: nox.Session, *args: str, results: Path = RESULTS, config: Path = ASV_CONF
 ) -> None:
     """asv publish, then copy the files the pages load from CDNs into the site, so it opens
-    offline (tools/pages.py, standard library only), and add the scaling dashboard
-    (tools/dashboard.py, which reads the results through gilcompare)."""
+    offline (tools/pages.py), and add the scaling dashboard (tools/dashboard.py, which reads
+    the results); both write through gilcompare's checked writer, so it is installed first."""
+    session.install(PREFER_BINARY, ".")
     session.run("asv", "publish", "--config", str(config), *args)
     html = json.loads(ASV_CONF.read_text(encoding="utf-8"))["html_dir"]
     session.run("python", str(ROOT / "tools" / "pages.py"), html)
-    session.install(PREFER_BINARY, ".")
     session.run("python", str(ROOT / "tools" / "dashboard.py"), html, "--results", str(results))
 
 
