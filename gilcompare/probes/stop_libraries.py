@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import time
 from typing import Any, Callable
 
@@ -178,10 +179,16 @@ def stop_dask(
 def stop_pool(
     model: Model, workers: int, method: str, units: int, folder: str
 ) -> tuple[int, float]:
-    """multiprocessing.Pool of the model's start method: a flag, or ``terminate()``."""
+    """multiprocessing.Pool of the model's start method: a flag, or ``terminate()``.
+
+    ``Pool.terminate()`` can hang for ever when its workers sit idle in ``get()``
+    (python/cpython#78178), so every call to it here runs in a thread with a time limit:
+    the stop is the time until the workers are gone, and a pool that does not close
+    in time has its workers killed."""
     ctx = multiprocessing.get_context(model.start_method)
     fn, args = _task(method, folder, units)
     pool = ctx.Pool(workers)
+    pids: list[int] = []
     try:
         pending = [pool.apply_async(fn, args) for _ in range(workers)]
         pids = _await_ready(folder, workers)
@@ -192,9 +199,20 @@ def stop_pool(
             for result in pending:
                 result.get(timeout=STOP_CAP_S)
         else:
-            pool.terminate()
+            _within(pool.terminate, STOP_CAP_S)
             _await_gone(pids)
         return alive, time.perf_counter() - t0
     finally:
-        pool.terminate()
-        pool.join()
+        _request_stop(folder)
+        pool.close()  # the workers take the pool's sentinel and exit; a stopped pool stays so
+        if not _within(pool.join, STOP_CAP_S):
+            _kill(pids)
+            _within(pool.terminate, STOP_CAP_S)
+
+
+def _within(call: Callable[[], object], seconds: float) -> bool:
+    """Run ``call`` in a daemon thread; whether it returned within ``seconds``."""
+    thread = threading.Thread(target=call, name="gilcompare-bounded", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive()
