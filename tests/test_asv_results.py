@@ -274,6 +274,7 @@ def test_wrong_shapes_are_one_line(
     assert err.count("\n") == 1 and "run.json" in err and message in err, err
 
 
+@pytest.mark.once
 @settings(
     max_examples=1000,
     deadline=None,

@@ -142,6 +142,7 @@ def _block(section: str, language: str, first_line: str) -> str:
     raise AssertionError(f"README.md has no {language} block starting {first_line!r}")
 
 
+@pytest.mark.once
 def test_own_code_example_runs_as_written(tmp_path: Path) -> None:
     """The "Your own code" example as the README writes it: mine.py, the commands beside it
     and measure.py run in a folder of their own, exit 0, and end with the answer line."""
@@ -181,6 +182,7 @@ def test_readme_tables_are_current() -> None:
     assert new == text
 
 
+@pytest.mark.once
 def test_an_edited_number_is_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A number changed by hand inside a generated block makes --check fail, and a rewrite
     puts the measured one back."""

@@ -275,6 +275,7 @@ def _as_text(data: Any) -> str:
     return json.dumps(data)  # writes NaN/Infinity as JSON's own extension does
 
 
+@pytest.mark.once
 @settings(
     max_examples=1000,
     deadline=None,
