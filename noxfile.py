@@ -349,6 +349,7 @@ def merge(session: nox.Session) -> None:
             "nox -s merge -- results ../arm/results ../laptop/results/mac=mac-m3"
         )
     results = MERGED / "results"
+    session.install(PREFER_BINARY, ".")  # tools/merge.py writes through gilcompare's writer
     session.run("python", str(ROOT / "tools" / "merge.py"), str(results), *session.posargs)
     # asv publish over the merged folder: the project's config, its results_dir moved there
     config = json.loads(ASV_CONF.read_text(encoding="utf-8"))

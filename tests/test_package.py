@@ -77,3 +77,47 @@ def test_nothing_outside_models_branches_on_a_model_name_or_kind() -> None:
                 if "model" in owner.lower() or (owner == "m" and path.name != "listing.py"):
                     found.append(f"{where}:{node.lineno}: {owner}.kind")
     assert not found, found
+
+
+# The writes that are not a command's output, each with why it needs no checked writer.
+PLUMBING_WRITES = {
+    ("gilcompare/measure/isolate.py", "open"),  # the child's call and result, in its own folder
+    ("gilcompare/probes/workers.py", "open"),  # empty marker files in a probe's private folder
+    ("gilcompare/probes/stop_libraries.py", "open"),  # the stop flag, in the same folder
+    ("gilcompare/cli/__init__.py", "open"),  # os.devnull, for a stream that went away
+    ("gilcompare/workloads/io_bound.py", "open"),  # the file workload's own scratch files
+    ("noxfile.py", "write_text"),  # nox runs before (and without) gilcompare being installed
+}
+
+
+def _writes(path: Path) -> set[str]:
+    """The ways ``path`` opens files for writing: write_text/write_bytes calls, and open()
+    with a mode that writes."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+        if name in ("write_text", "write_bytes"):
+            found.add("write_text")
+        modes = [*node.args[1:2], *(k.value for k in node.keywords if k.arg == "mode")]
+        if name in ("open", "fdopen") and any(
+            isinstance(m, ast.Constant) and set(str(m.value)) & set("wax+") for m in modes
+        ):
+            found.add("open")
+    return found
+
+
+def test_every_file_a_command_writes_goes_through_the_checked_writer() -> None:
+    """Outputs, results, rounds, pages and merged sites are written by validate.write_file
+    (checked, atomic, umask permissions); only the plumbing listed above writes otherwise."""
+    files = [*PACKAGE.rglob("*.py"), *(ROOT / "tools").glob("*.py"), ROOT / "noxfile.py"]
+    offenders = []
+    for path in files:
+        relative = path.relative_to(ROOT).as_posix()
+        if relative == "gilcompare/report/validate.py":
+            continue
+        for way in _writes(path):
+            if (relative, way) not in PLUMBING_WRITES:
+                offenders.append(f"{relative}: {way}")
+    assert offenders == []

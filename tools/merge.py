@@ -16,8 +16,8 @@ The suites' ``benchmarks.json`` are merged too: the parameters of each benchmark
 union of every machine's (a 64-CPU machine measures at 64 workers, a laptop at 8), since asv
 publish shows only the parameters its ``benchmarks.json`` lists.
 
-Build tooling, outside the package; standard library only: the nox sessions run this file by
-path, without installing gilcompare.
+Build tooling, outside the package: ``nox -s merge`` installs gilcompare and runs this file
+by path; every file it writes goes through gilcompare's checked, atomic writer.
 
     python tools/merge.py OUT SOURCE[=NAME] [SOURCE[=NAME] …]
 """
@@ -31,6 +31,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from gilcompare.report import validate
 
 MARKER = ".merged"  # marks a folder this tool wrote, which it may empty and write again
 IDENTITY = ("arch", "cpu", "num_cpu")  # of asv's machine description: what makes a host
@@ -162,7 +164,7 @@ def _copy(src: Path, dst: Path, name: str, rewrite: bool) -> None:
         if dst.name != "machine.json":
             return
     dst.parent.mkdir(parents=True, exist_ok=True)
-    dst.write_bytes(content)
+    validate.write_file(str(dst), content)
 
 
 def _union(values: list[list[str]], more: list[list[str]]) -> list[list[str]]:
@@ -221,7 +223,7 @@ def merge(out: Path, sources: list[str]) -> tuple[list[str], list[str]]:
             _copy(src, out / m.name / src.relative_to(m.folder), m.name, rewrite)
     out.mkdir(parents=True, exist_ok=True)
     merged = merge_benchmarks(indexes, problems)
-    (out / "benchmarks.json").write_text(json.dumps(merged, indent=4) + "\n", encoding="utf-8")
+    validate.write_file(str(out / "benchmarks.json"), json.dumps(merged, indent=4) + "\n")
     return sorted({m.name for m in machines}), problems
 
 
@@ -237,7 +239,7 @@ def prepare(out: Path, sources: list[str]) -> None:
             raise MergeError(f"{out} is not empty and not a merge this tool wrote: choose another")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("written by tools/merge.py; emptied by the next merge\n")
+    validate.write_file(str(out / MARKER), "written by tools/merge.py; emptied by the next merge\n")
 
 
 def main(argv: list[str] | None = None) -> int:

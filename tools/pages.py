@@ -105,7 +105,7 @@ def _tarball(package: str, version: str, cache: Path) -> bytes:
     if actual != expected:
         raise PagesError(f"{package}@{version} from {REGISTRY} does not match its integrity")
     cache.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    validate.write_file(str(path), data)  # a half-written tarball would be read as cached
     return data
 
 

@@ -48,6 +48,7 @@ from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
 from gilcompare.cli import main as cli_main
 from gilcompare.errors import UsageError
+from gilcompare.report import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{path}: stale generated block: {spec}", file=sys.stderr)
         return 1 if changed or wrong else 0
     if changed:
-        path.write_text(new, encoding="utf-8")
+        validate.write_file(str(path), new)
     for spec in changed:
         print(f"regenerated: {spec}")
     return 1 if wrong else 0

@@ -22,6 +22,7 @@ from gilcompare.measure.paired import PairedTimes
 from gilcompare.measure.services import local_peers
 from gilcompare.measure.sizing import capacity_processes, usable_cpus
 from gilcompare.models import get_model
+from gilcompare.report import validate
 from gilcompare.settings import ASV_PROFILE, ASV_SCALING, DEFAULT_ROUNDS
 from gilcompare.workloads import get_workload
 
@@ -188,9 +189,7 @@ def keep_rounds(
     if grid.gauge_reason:
         gauge["reason"] = grid.gauge_reason
     lines = [gauge, *({"kind": "cell", **asdict(cell)} for cell in grid.cells.values())]
-    staging = path.with_name(f".{path.name}.{os.getpid()}")
-    staging.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-    os.replace(staging, path)
+    validate.write_file(str(path), "".join(json.dumps(line) + "\n" for line in lines))
     return path
 
 
