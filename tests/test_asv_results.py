@@ -296,6 +296,32 @@ def test_results_never_crashes_on_any_asv_file(
         assert err.count("\n") == 1 and err.startswith("gilcompare: error: "), err
 
 
+@pytest.mark.once
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=mutated_asv(), plot=st.booleans())
+def test_against_and_plot_never_crash_on_any_asv_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: Any, plot: bool
+) -> None:
+    """A mutated run beside a good one: `results --against` the good run, or `--plot`,
+    prints (0) or says in one line what is wrong (2), never a traceback."""
+    box = tmp_path / "box"
+    box.mkdir(exist_ok=True)
+    (box / "machine.json").write_text("{}")
+    good = {**_good_asv(), "commit_hash": "a" * 40, "date": 1_000}
+    (box / "good.json").write_text(json.dumps(good))
+    (box / "run.json").write_text(json.dumps(data))
+    extra = ["--plot", str(tmp_path / "out.png")] if plot else ["--against", "a" * 8]
+    status = main(["results", str(tmp_path), *extra])
+    err = capsys.readouterr().err
+    assert status in (0, 2), err
+    if status == 2:
+        assert err.count("\n") == 1 and err.startswith("gilcompare: error: "), err
+
+
 def _provenance(results: Path, commit: str, builds: list[dict[str, Any]]) -> Path:
     """What `nox -s bench` writes beside a run."""
     host = {"host": "box", "cpu_model": "Test CPU", "cpu_usable": 2, "load": [0.25, 0, 0]}

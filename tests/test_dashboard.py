@@ -303,6 +303,17 @@ def test_dashboard_in_chromium(served: str, browser: Any) -> None:
     count = browser.execute_script
     assert count("return document.querySelectorAll('#matrix td.cell a').length") >= 8
     assert count("return document.querySelectorAll('#curves .panel svg .model-line').length") >= 8
+    # a workload measured at one worker count is bars, never a line of one point
+    assert count("return document.querySelectorAll('#curves .panel.spot .model-bar').length") >= 8
+    points = count(
+        "return [...document.querySelectorAll('#curves .model-line')]"
+        ".map(l => l.getAttribute('points').trim().split(' ').length)"
+    )
+    assert points and min(points) >= 2
+    # it opens on the build the page was told to (the newest released CPython with a GIL)
+    machines = count("return JSON.parse(document.getElementById('data').textContent).machines")
+    opened = browser.find_element("id", "build").get_attribute("value")
+    assert opened == dashboard.opening_build(machines) and opened
     assert count("return document.querySelectorAll('#curves .ideal').length") >= 3
     assert count("return document.querySelectorAll('#curves .capacity').length") >= 3
     # the committed run kept its rounds: intervals on the curves and in the matrix, the gauge
@@ -377,6 +388,21 @@ def test_free_threaded_build_and_its_gil_twin_are_builds(tmp_path: Path) -> None
     assert problems == [] and list(builds)[-2:] == ["3.99t", "3.99t+gil"]
     assert builds["3.99t+gil"]["env_vars"] == {"PYTHON_GIL": "1"}
     assert builds["3.99t"]["env_vars"] == {}
+
+
+def test_the_page_opens_on_the_newest_released_build_with_a_gil() -> None:
+    """Not a free-threaded build or its twin, not a release candidate (known by its full
+    version); without full versions, the newest with a GIL; else the newest."""
+
+    def data(**versions: str | None) -> dict[str, Any]:
+        builds = {tag.replace("_", "."): {"version": v} for tag, v in versions.items()}
+        return {"vm": {"builds": builds}}
+
+    found = data(**{"3_14": "3.14.7", "3_15": "3.15.0rc1", "3_14t": "3.14.7", "3_15t": "3.15.0rc1"})
+    assert dashboard.opening_build(found) == "3.14"
+    assert dashboard.opening_build(data(**{"3_13": None, "3_14": None, "3_14t": None})) == "3.14"
+    assert dashboard.opening_build(data(**{"3_13t": "3.13.15", "3_14t": "3.14.7"})) == "3.14t"
+    assert dashboard.opening_build({}) is None
 
 
 def test_intervals_gauge_and_a_mixed_page(tmp_path: Path) -> None:

@@ -120,8 +120,9 @@ def _gauge(kept: rounds.BuildRounds | None) -> float | None:
 
 def _run_extras(
     results_dir: Path, machine: str, commit: str, problems: list[str]
-) -> tuple[dict[str, rounds.BuildRounds], str | None]:
-    """What ``nox -s bench`` kept beside one run: its rounds and the host's CPU model."""
+) -> tuple[dict[str, rounds.BuildRounds], str | None, dict[str, str]]:
+    """What ``nox -s bench`` kept beside one run: its rounds, the host's CPU model and each
+    build's full version (3.15.0rc1)."""
     run = asvresults.Run(machine=machine, commit=commit, date=dt.datetime.now(dt.timezone.utc))
     try:
         kept = rounds.load(results_dir, run)
@@ -134,7 +135,12 @@ def _run_extras(
         problems.append(str(exc))
         found = None
     host = found["run"]["host_before"].get("cpu_model") if found else None
-    return kept, host if isinstance(host, str) else None
+    versions = {
+        tag: str(entry["version"])
+        for tag, entry in (found["builds"] if found else {}).items()
+        if isinstance(entry.get("version"), str)
+    }
+    return kept, host if isinstance(host, str) else None, versions
 
 
 def _mixed(machine: str, builds: dict[str, Any]) -> list[str]:
@@ -200,17 +206,19 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
             if label not in latest or stamp >= latest[label][0]:
                 latest[label] = (stamp, path, parsed)
         builds = {}
-        extras: dict[str, tuple[dict[str, rounds.BuildRounds], str | None]] = {}
+        extras: dict[str, tuple[dict[str, rounds.BuildRounds], str | None, dict[str, str]]] = {}
         for label in sorted(latest, key=_build_order):
             _, path, parsed = latest[label]
             commit = str(parsed["commit_hash"])
             if commit not in extras:
                 extras[commit] = _run_extras(results_dir, machine, commit, problems)
-            kept, host = extras[commit]
+            kept, host, versions = extras[commit]
             try:
                 builds[label] = _build_entry(
                     path.relative_to(results_dir.parent), parsed, benchmarks, kept.get(label), host
                 )
+                # the full version of the interpreter: 3.15.0rc1, not asv's "3.15"
+                builds[label]["version"] = versions.get(label.split("+")[0])
             except (KeyError, TypeError, ValueError, SyntaxError) as exc:
                 problems.append(f"{path}: not an asv results file this page can read ({exc})")
         if builds:
@@ -219,6 +227,27 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
         else:
             problems.append(f"{results_dir / machine}: no readable results files")
     return data, problems
+
+
+def opening_build(data: dict[str, Any], machine: str | None = None) -> str | None:
+    """The build the page opens on: the newest released CPython with a GIL (the one most
+    readers run), else the newest with a GIL, else the newest; a pre-release (3.15.0rc1) is
+    known by its full version. None when nothing was measured."""
+    entries: dict[str, Any] = {}
+    for name, found in data.items():
+        if machine in (None, name):
+            entries.update(found["builds"])
+    labels = sorted(entries, key=_build_order)
+    plain = [label for label in labels if not BuildTag.parse(label).free_threaded]
+
+    def released(label: str) -> bool:
+        version = entries[label].get("version") or ""
+        return bool(version) and version.replace(".", "").isdigit()
+
+    for choice in ([x for x in plain if released(x)], plain, labels):
+        if choice:
+            return str(choice[-1])
+    return None
 
 
 def _reproduction(path: Path | None, problems: list[str]) -> Any:
@@ -289,7 +318,7 @@ def build(
     payload = {
         "machines": data,
         "problems": problems,
-        "default": {"machine": machine, "build": build},
+        "default": {"machine": machine, "build": build or opening_build(data, machine)},
         "baseline": BASELINE,  # the model every speedup is over: the A/A row, not a column
         "reproduction": _reproduction(reproduction, problems),
     }
