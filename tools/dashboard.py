@@ -26,7 +26,7 @@ from gilcompare.asv import results as asvresults
 from gilcompare.asv import rounds
 from gilcompare.cli import printable
 from gilcompare.errors import UsageError
-from gilcompare.interpreters import BuildTag
+from gilcompare.interpreters import BuildTag, Interpreter
 from gilcompare.models import BASELINE
 from gilcompare.report import validate
 
@@ -218,7 +218,7 @@ def collect(results_dir: Path) -> tuple[dict[str, Any], list[str]]:
                     path.relative_to(results_dir.parent), parsed, benchmarks, kept.get(label), host
                 )
                 # the full version of the interpreter: 3.15.0rc1, not asv's "3.15"
-                builds[label]["version"] = versions.get(label.split("+")[0])
+                builds[label]["version"] = versions.get(str(BuildTag.parse(label).interpreter))
             except (KeyError, TypeError, ValueError, SyntaxError) as exc:
                 problems.append(f"{path}: not an asv results file this page can read ({exc})")
         if builds:
@@ -241,8 +241,9 @@ def opening_build(data: dict[str, Any], machine: str | None = None) -> str | Non
     plain = [label for label in labels if not BuildTag.parse(label).free_threaded]
 
     def released(label: str) -> bool:
-        version = entries[label].get("version") or ""
-        return bool(version) and version.replace(".", "").isdigit()
+        version = entries[label].get("version")
+        build = Interpreter(version=version, free_threaded=False, path="") if version else None
+        return build is not None and build.prerelease is None
 
     for choice in ([x for x in plain if released(x)], plain, labels):
         if choice:
