@@ -33,8 +33,10 @@ class WarmSpot(bench.Warm):
 class Scaling(bench.Scaling):
     params = [GRID_WORKLOADS, suite.GRID_MODELS, WORKERS]
     # waiting leaves the cores idle, so the host's share hardly moves these ratios (within
-    # a few percent round to round): three rounds suffice
+    # a few percent round to round): three rounds suffice, and one serial run per workload
+    # and round serves all of that round's cells
     grid_rounds = 3
+    grid_shared_reference = True
 
     def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()

@@ -166,22 +166,27 @@ def test_each_family_grid_runs_its_rounds_unless_told(
     benchmarks: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Pure-Python cells get the most rounds, C and waiting ones three; GILCOMPARE_ROUNDS
-    overrides them all (nox -s bench_quick's single round)."""
-    rounds_run = {}
+    overrides them all (nox -s bench_quick's single round). Only waiting work shares one
+    serial run per round among its cells."""
+    rounds_run, pairing = {}, {}
 
-    def fake_visit(cell: grids.GridResult, round_: int) -> None:
-        rounds_run[cell.workload] = round_ + 1
+    def fake_visit(cell: grids.GridResult, round_: int, paired: bool = True) -> None:
+        rounds_run[cell.workload], pairing[cell.workload] = round_ + 1, paired
         cell.times.append(1.0)
-        cell.serial_times.append(1.0)
+        if paired:
+            cell.serial_times.append(1.0)
 
     monkeypatch.setattr(grids, "visit", fake_visit)
+    monkeypatch.setattr(grids, "reference_round", lambda workload, round_: 1.0)
     monkeypatch.setattr(grids, "local_peers", lambda services: contextlib.nullcontext())
     monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
     measured = {
         name: benchmarks[name].Scaling().setup_cache() for name in ("cpu", "native", "io_bound")
     }
     assert rounds_run == {"count": 5, "sha256": 3, "sleep": 3, "http": 3}
+    assert pairing == {"count": True, "sha256": True, "sleep": False, "http": False}
     assert measured["cpu"].cell("count", "threads", 2).speedup == 1.0
+    assert measured["io_bound"].cell("http", "threads", 2).speedup == 1.0
     monkeypatch.setenv("GILCOMPARE_ROUNDS", "1")
     benchmarks["cpu"].Scaling().setup_cache()
     assert rounds_run["count"] == 1
@@ -337,6 +342,52 @@ def test_scaling_grid_times_serial_against_itself_as_a_control(
     assert 0.5 < control.speedup < 2.0 and threads.speedup > control.speedup
 
 
+def test_waiting_grid_shares_one_serial_run_per_workload_and_round(
+    tiny: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a shared reference each round times serial once per workload, on the other side
+    of the cells on odd rounds, and every cell of that workload divides by it; when that
+    serial run fails, the workload's cells fail with its reason and the others go on."""
+    monkeypatch.delenv("GILCOMPARE_ROUNDS", raising=False)
+    order: list[tuple[str, int]] = []
+    real_reference, real_visit = grids.reference_round, grids.visit
+
+    def reference(workload: str, round_: int) -> float:
+        order.append(("serial", round_))
+        return real_reference(workload, round_)
+
+    def visit(cell: grids.GridResult, round_: int, paired: bool = True) -> None:
+        assert not paired
+        order.append((cell.model, round_))
+        real_visit(cell, round_, paired)
+
+    monkeypatch.setattr(grids, "reference_round", reference)
+    monkeypatch.setattr(grids, "visit", visit)
+    grid = grids.scaling_grid(["sleep"], ["threads"], [1, 4], rounds=2, shared_reference=True)
+    assert order == [("threads", 0), ("threads", 0), ("serial", 0)] + [
+        ("serial", 1),
+        ("threads", 1),
+        ("threads", 1),
+    ]
+    one, four = grid.cell("sleep", "threads", 1), grid.cell("sleep", "threads", 4)
+    assert one.serial_times == four.serial_times and len(four.times) == 2
+    assert four.speedup == pytest.approx(
+        statistics.median(s / m for s, m in zip(four.serial_times, four.times)), abs=1e-3
+    )
+    assert four.speedup > 2 * one.speedup
+
+    def broken(workload: str, round_: int) -> float:
+        if workload == "sleep":
+            raise OSError("the serial run broke")
+        return real_reference(workload, round_)
+
+    monkeypatch.setattr(grids, "reference_round", broken)
+    grid = grids.scaling_grid(["sleep", "count"], ["threads"], [2], rounds=1, shared_reference=True)
+    with pytest.raises(RuntimeError, match="OSError: the serial run broke"):
+        grid.cell("sleep", "threads", 2)
+    assert grid.cell("count", "threads", 2).speedup > 0
+
+
 def test_scaling_grid_marks_skipped_and_failed_cells(
     tiny: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -348,10 +399,10 @@ def test_scaling_grid_marks_skipped_and_failed_cells(
 
     real_visit = grids.visit
 
-    def broken_at_two(cell: grids.GridResult, round_: int) -> None:
+    def broken_at_two(cell: grids.GridResult, round_: int, paired: bool = True) -> None:
         if cell.workers == 2:
             raise OSError("no more processes")
-        real_visit(cell, round_)
+        real_visit(cell, round_, paired)
 
     monkeypatch.setattr(grids, "visit", broken_at_two)
     grid = grids.scaling_grid(["count"], ["threads"], [1, 2])

@@ -104,9 +104,13 @@ class Scaling(_FromGrid):
 
     # a cell's speedup is the median of one ratio per round (GILCOMPARE_ROUNDS overrides)
     grid_rounds: ClassVar[int] = DEFAULT_ROUNDS
+    # waiting work: one serial run per workload and round serves all its cells (scaling_grid)
+    grid_shared_reference: ClassVar[bool] = False
 
     def measure(self) -> grids.Grid:
-        grid = grids.scaling_grid(*self.params, rounds=self.grid_rounds)
+        grid = grids.scaling_grid(
+            *self.params, rounds=self.grid_rounds, shared_reference=self.grid_shared_reference
+        )
         module = type(self).__module__.rsplit(".", 1)[-1]  # asv's name: cpu, not benchmarks.cpu
         grids.keep_rounds(grid, f"{module}.{type(self).__name__}")
         return grid

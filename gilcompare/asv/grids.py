@@ -75,9 +75,11 @@ def observe_gil(workload: str, model: str, workers: int) -> GridResult:
     return cell
 
 
-def visit(cell: GridResult, round_: int) -> None:
+def visit(cell: GridResult, round_: int, paired: bool = True) -> None:
     """One round of a cell: start and warm its workers, then time the model and serial once
-    each on the same task list, back to back (the order alternates with the round).
+    each on the same task list, back to back (the order alternates with the round). Not
+    ``paired``, only the model is timed: ``reference_round`` times the serial run that the
+    round's cells of this workload share.
 
     The results of both must equal serial ones computed beforehand: a fast wrong answer
     fails the cell instead of being timed.
@@ -90,12 +92,27 @@ def visit(cell: GridResult, round_: int) -> None:
         # computed (once per process) and run inline after the model's workers started, so
         # fork workers inherit no open connection; the serial results already warmed serial
         expected = serial_results(w, sizes)
-        serial = stack.enter_context(get_model("serial").start(1))
+        serial = stack.enter_context(get_model("serial").start(1)) if paired else None
         out, serial_out = PairedTimes(cell.times, cell.serial_times).round(
-            round_, lambda: pool.run_workload(w, sizes), lambda: serial.run_workload(w, sizes)
+            round_,
+            lambda: pool.run_workload(w, sizes),
+            (lambda: serial.run_workload(w, sizes)) if serial is not None else None,
         )
     verify(out, expected, w, cell.model)
-    verify(serial_out, expected, w, "serial")
+    if paired:
+        verify(serial_out, expected, w, "serial")
+
+
+def reference_round(workload: str, round_: int) -> float:
+    """One serial run of a workload's task list, timed, for every cell of the round that
+    shares it (``scaling_grid``'s ``shared_reference``); its result is checked too."""
+    w = get_workload(workload)
+    sizes = plan(w, ASV_SCALING, 1, ASV_PROFILE)  # strong scaling: one list for every count
+    timed = PairedTimes()
+    with get_model("serial").start(1) as serial:
+        out, _ = timed.round(round_, lambda: serial.run_workload(w, sizes), None)
+    verify(out, serial_results(w, sizes), w, "serial")
+    return timed.candidate[0]
 
 
 def _speedup(cell: GridResult) -> None:
@@ -114,6 +131,7 @@ def scaling_grid(
     models: Iterable[str],
     workers: Iterable[int],
     rounds: int = DEFAULT_ROUNDS,
+    shared_reference: bool = False,
 ) -> Grid:
     """Speedup and efficiency of every cell (asv setup_cache of the Scaling benchmarks).
 
@@ -122,6 +140,12 @@ def scaling_grid(
     for seconds at a time; taking turns spreads each cell's runs over the whole grid, so such
     seconds spoil one round of a few cells rather than every round of one cell, and the
     median over rounds sees past them. One failing cell does not sink the rest.
+
+    With ``shared_reference`` (waiting work) each workload's serial run is timed once per
+    round, before its cells on odd rounds and after them on even ones, and every cell of the
+    round is divided by it: a serial run that sleeps or waits on a local peer hardly moves
+    with the host's share of a core, so a serial run of its own per cell would cost half the
+    grid and buy nothing. Work that needs a CPU keeps a serial run per cell, back to back.
 
     A ``serial`` model among ``models`` is the A/A control: serial against serial, ideal 1,
     so its speedup shows how far this run's noise alone moves a ratio.
@@ -140,24 +164,52 @@ def scaling_grid(
                     cell.status, cell.reason = "skipped", reason
                 grid.add(cell)
     services = set().union(*(services_of(get_workload(name)) for name in workloads))
+    shared = shared_reference and ASV_SCALING == "strong"  # strong: one task list per workload
     gauge = Gauge(capacity_processes())
     with gauge.running(), local_peers(services):
         for round_ in range(scaling_rounds(default=rounds)):
             cells = list(grid.cells.values())
-            for i, cell in enumerate(cells):
-                if i == len(cells) // 2:  # the gauge reads halfway through the round
-                    gauge.read(round_)
-                if cell.status != "ok":
-                    continue
-                try:
-                    visit(cell, round_)
-                except Exception as exc:
-                    cell.status, cell.reason = "failed", f"{type(exc).__name__}: {exc}"
+            halfway = cells[len(cells) // 2] if cells else None  # the gauge reads there
+            for workload in workloads:
+                block = [cell for cell in cells if cell.workload == workload]
+                if shared and not engine.candidate_first(round_):
+                    _share_reference(block, round_)
+                for cell in block:
+                    if cell is halfway:
+                        gauge.read(round_)
+                    if cell.status != "ok":
+                        continue
+                    try:
+                        visit(cell, round_, paired=not shared)
+                    except Exception as exc:
+                        _fail(cell, exc)
+                if shared and engine.candidate_first(round_):
+                    _share_reference(block, round_)
     grid.gauge, grid.gauge_reason = gauge.readings, gauge.reason
     grid.gauge_processes = gauge.processes
     for cell in grid.cells.values():
         _speedup(cell)
     return grid
+
+
+def _fail(cell: GridResult, exc: BaseException) -> None:
+    cell.status, cell.reason = "failed", f"{type(exc).__name__}: {exc}"
+
+
+def _share_reference(block: list[GridResult], round_: int) -> None:
+    """Time the block's workload serially once and pair it with each of its cells' model run
+    of this round (a cell's own runs stay in step: every working cell runs once a round)."""
+    working = [cell for cell in block if cell.status == "ok"]
+    if not working:
+        return
+    try:
+        seconds = reference_round(working[0].workload, round_)
+    except Exception as exc:
+        for cell in working:
+            _fail(cell, exc)
+        return
+    for cell in working:
+        cell.serial_times.append(seconds)
 
 
 ROUNDS_DIR = "GILCOMPARE_ROUNDS_DIR"  # where `nox -s bench` keeps the rounds of the commit

@@ -27,7 +27,9 @@ inside the budget, and so what its results mean:
   starting them, is what the cold-start probe times (every model); the cold runs (start, run,
   stop) take one model of each kind and spawn;
 * the speedup and efficiency tracks read one ``setup_cache`` per class that times each cell
-  once for both; the GIL tracks one that only starts pools, of the three kinds of worker.
+  once for both; the GIL tracks one that only starts pools, of the three kinds of worker;
+* the waiting grid shares one serial run per workload and round among its cells (waiting
+  hardly moves with the host's share of a core; gilcompare.asv.grids.scaling_grid).
 """
 
 from __future__ import annotations
