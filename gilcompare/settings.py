@@ -71,6 +71,7 @@ DEFAULT_TIMEOUT = 600.0  # seconds for one measurement; the CLI's --timeout over
 GRACE = 3.0  # seconds a child gets to shut its pools down after SIGTERM
 OWN_DEADLINE_MARGIN = 10.0  # the child's own deadline: this long after the parent's timeout
 DASK_CONNECT_TIMEOUT = 10.0  # seconds to reach an existing dask scheduler before giving up
+DASK_WATCH = 2.0  # seconds between checks that an existing cluster's scheduler still answers
 
 # Upper bounds of command-line values: past these a run would take days or exhaust the
 # machine, never measure anything.

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -286,6 +288,42 @@ def test_a_mute_peer_fails_in_time_naming_its_address(monkeypatch: pytest.Monkey
         with pytest.raises(RuntimeError, match=f"at {address} within 1 s"):
             libraries._connect(Client, address)
         assert time.monotonic() - t0 < 4
+
+
+@needs_dask
+def test_a_scheduler_that_goes_silent_mid_run_fails_in_time_naming_its_address(
+    no_orphans: None,
+    dask_cluster: tuple[str, list[subprocess.Popen[bytes]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The scheduler of an existing cluster stops answering (SIGSTOP) while its tasks run:
+    the call fails within the watch and connect timeouts, not the cell's, naming the address;
+    a slow task on a scheduler that answers is waited for."""
+    address, (scheduler, _) = dask_cluster
+    monkeypatch.setattr(libraries, "DASK_WATCH", 0.5)
+    monkeypatch.setattr(libraries, "DASK_CONNECT_TIMEOUT", 2.0)
+    monkeypatch.setenv(libraries.DASK_SCHEDULER_ENV, address)
+    with get_model("dask-cluster").start(2) as runner:
+        assert runner.run(time.sleep, [1.5, 1.5]) == [None, None]  # three watches answered
+        threading.Timer(1.0, os.kill, (scheduler.pid, signal.SIGSTOP)).start()
+        outcome: list[BaseException | list[object]] = []
+
+        def call() -> None:
+            try:
+                outcome.append(runner.run(time.sleep, [6, 6]))
+            except BaseException as exc:  # noqa: BLE001 - checked below
+                outcome.append(exc)
+
+        waiting = threading.Thread(target=call, daemon=True)
+        try:
+            waiting.start()
+            waiting.join(8)  # the stop at 1 s, a watch of 0.5 s and a 2 s check
+            assert outcome, "still waiting on a silent scheduler after 8 s"
+        finally:
+            os.kill(scheduler.pid, signal.SIGCONT)
+            waiting.join(30)
+        assert isinstance(outcome[0], RuntimeError), outcome
+        assert f"scheduler at {address} stopped answering" in str(outcome[0])
 
 
 @needs_dask

@@ -23,7 +23,7 @@ from gilcompare.models.base import Model, stops
 from gilcompare.models.runners import Runner
 from gilcompare.models.standard import PROCESS_STOPS, THREAD_STOPS
 from gilcompare.models.workers import apply_environment, harness_environment
-from gilcompare.settings import DASK_CONNECT_TIMEOUT
+from gilcompare.settings import DASK_CONNECT_TIMEOUT, DASK_WATCH
 
 DASK_SCHEDULER_ENV = "GILCOMPARE_DASK_SCHEDULER"  # tcp://HOST:PORT of an existing cluster
 INSTALL_HINT = "pip install 'gilcompare[libraries]'"
@@ -102,6 +102,13 @@ def _connect(client: Callable[..., Any], address: str) -> Any:
     )
 
 
+def _timeouts() -> tuple[type[BaseException], ...]:
+    """What a timed-out wait raises: asyncio's TimeoutError is the builtin one from 3.11."""
+    import asyncio
+
+    return (TimeoutError, asyncio.TimeoutError)
+
+
 class DaskRunner(Runner):
     """A ``dask.distributed.Client``: over a ``LocalCluster`` it starts and closes (process
     workers with one thread each, or one process with ``workers`` threads), or over an
@@ -151,11 +158,44 @@ class DaskRunner(Runner):
         else:  # map needs an iterable of arguments: tasks without any are submitted one by one
             futures = [self.client.submit(fn, pure=False) for _ in arglists]
         try:
+            if self._stoppable:
+                return self._gather_watching(futures)
             return list(self.client.gather(futures))
         except BaseException:
             with contextlib.suppress(Exception):
                 self.client.cancel(futures, force=True)
             raise
+
+    def _gather_watching(self, futures: list[Any]) -> list[Any]:
+        """The results from somebody else's cluster, while checking every DASK_WATCH seconds
+        that its scheduler still answers: one that goes silent mid-run (stopped, partitioned
+        away) fails the call within DASK_CONNECT_TIMEOUT of that check, in a line naming its
+        address, instead of holding the cell until the cell's own timeout."""
+        results = []
+        for future in futures:
+            while True:
+                try:
+                    results.append(future.result(timeout=DASK_WATCH))
+                    break
+                except _timeouts():
+                    self._check_scheduler()
+        return results
+
+    def _check_scheduler(self) -> None:
+        """Ask the scheduler who it is; RuntimeError naming it when no answer comes in time."""
+        address = self.client.scheduler.address
+        try:
+            self.client.sync(self.client.scheduler.identity, callback_timeout=DASK_CONNECT_TIMEOUT)
+        except _timeouts():
+            raise RuntimeError(
+                f"the dask scheduler at {address} stopped answering: no reply within "
+                f"{DASK_CONNECT_TIMEOUT:g} s while its tasks ran"
+            ) from None
+        except OSError as exc:
+            raise RuntimeError(
+                f"lost the dask scheduler at {address} while its tasks ran: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
