@@ -68,9 +68,16 @@ def tests(session: nox.Session) -> None:
         session.install("asv")
     # tests marked "once" do the same on every interpreter: they run on one
     once = [] if session.python == ASV_CHECK_PYTHON else ["-m", "not once"]
-    session.run("pytest", *once, *session.posargs)
-    if session.python == ASV_CHECK_PYTHON:
-        _asv_check(session)
+    # two tests at a time (pytest-xdist), never more than the usable CPUs: each test's
+    # processes are its own (private TMPDIR, tags, /dev/shm prefixes), and its time bounds
+    # allow for one neighbour; GILCOMPARE_TEST_WORKERS=1 runs them one by one
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = os.environ.get("GILCOMPARE_TEST_WORKERS", str(min(2, usable or 1)))
+    if not workers.isdigit() or not 1 <= int(workers) <= 64:
+        session.error(
+            f"GILCOMPARE_TEST_WORKERS must be a whole number from 1 to 64, not {workers!r}"
+        )
+    session.run("pytest", "-n", workers, *once, *session.posargs)
 
 
 def _asv_check(session: nox.Session) -> None:
