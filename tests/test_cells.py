@@ -153,6 +153,17 @@ def test_noisy_means_below_80_percent_of_the_cores(
     assert noisy(readings, processes) is verdict
 
 
+def test_on_one_cpu_a_gauge_of_about_one_is_a_quiet_host() -> None:
+    """Two busy processes on one usable CPU read about 1 on a quiet host: 80 % of the CPUs
+    they can use, not of the processes, decides (taskset -c 0 measured 0.99)."""
+    from gilcompare.measure.gauge import noisy
+
+    assert noisy([0.99, 1.0, 0.98], 2, cpus=1) is False
+    assert noisy([0.7, 0.75, 0.72], 2, cpus=1) is True
+    assert noisy([0.99, 1.0, 0.98], 2, cpus=2) is True
+    assert noisy([1.9, 1.7, 1.8], 2, cpus=8) is False
+
+
 def test_run_names_the_cells_a_noisy_host_spoiled() -> None:
     """`run` ends with a note naming each cell whose gauge read low, with its median."""
     from gilcompare.cli.run import noisy_host

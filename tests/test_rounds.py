@@ -69,11 +69,13 @@ def test_rounds_are_kept_for_a_bench_run(tiny: None, tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no staging file left
 
 
-def _kept(results: Path, commit: str, build: str, cells: dict, gauge: list[float]) -> None:
+def _kept(
+    results: Path, commit: str, build: str, cells: dict, gauge: list[float], **extra: object
+) -> None:
     """The rounds `nox -s bench` keeps for one build's cpu.Scaling grid."""
     path = results / "box" / "rounds" / commit / build / "cpu.Scaling.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = [{"kind": "gauge", "processes": 2, "readings": gauge}]
+    lines = [{"kind": "gauge", "processes": 2, "readings": gauge, **extra}]
     for (model, workers), (serial, times) in cells.items():
         lines.append(
             {
@@ -149,6 +151,22 @@ def test_a_gauge_below_80_percent_flags_a_noisy_host(
     out = capsys.readouterr().out
     assert "1.300!" in out
     assert "noisy host on 3.12: the gauge read below 80% of its CPUs in cpu.Scaling 1.30" in out
+
+
+def test_a_one_cpu_run_whose_gauge_reads_one_is_not_noisy(
+    results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under taskset -c 0 the gauge's two processes share one CPU: about 1 is all a quiet
+    host can lend them, and the run is not flagged; a cpu_usable that is no count is refused."""
+    from gilcompare.cli import main
+
+    _kept(results, "b" * 40, "3.12", {}, [0.99, 1.0, 0.98], cpu_usable=1)
+    assert main(["results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert "0.990" in out and "0.990!" not in out and "noisy host on" not in out
+    _kept(results, "b" * 40, "3.12", {}, [0.99, 1.0, 0.98], cpu_usable="one")
+    assert main(["results", str(results)]) == 2
+    assert "cpu_usable is not a positive count" in capsys.readouterr().err
 
 
 def test_against_names_the_cells_whose_intervals_do_not_overlap(

@@ -39,6 +39,7 @@ class Gauge:
 
     readings: list[float]
     processes: int
+    cpus: int | None = None  # the usable CPUs the run recorded (older rounds files: none)
 
     @property
     def median(self) -> float | None:
@@ -46,8 +47,8 @@ class Gauge:
 
     @property
     def noisy(self) -> bool:
-        """Whether the host lent less than NOISY_SHARE of the gauge's processes' CPUs."""
-        return bool(noisy(self.readings, self.processes))
+        """Whether the host lent less than NOISY_SHARE of the CPUs the gauge could use."""
+        return bool(noisy(self.readings, self.processes, self.cpus))
 
 
 @dataclass
@@ -101,7 +102,12 @@ def load(results_dir: Path, run: Run) -> dict[str, BuildRounds]:
                 processes = entry.get("processes")
                 if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
                     raise UsageError(f"{path}: the gauge's processes is not a positive count")
-                rounds.gauges[benchmark_class] = Gauge(readings, processes)
+                cpus = entry.get("cpu_usable")
+                if cpus is not None and (
+                    not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1
+                ):
+                    raise UsageError(f"{path}: the gauge's cpu_usable is not a positive count")
+                rounds.gauges[benchmark_class] = Gauge(readings, processes, cpus)
                 continue
             try:
                 key = (benchmark_class, str(entry["workload"]), str(entry["model"]))

@@ -16,20 +16,23 @@ import statistics
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from gilcompare.measure.builds import usable_cpus
 from gilcompare.measure.paired import PairedTimes
 from gilcompare.models import get_model
 from gilcompare.settings import CAPACITY_UNITS
 from gilcompare.workloads import get_workload
 
-NOISY_SHARE = 0.8  # a gauge below 80 % of its processes' cores flags the host as noisy
+NOISY_SHARE = 0.8  # a gauge below 80 % of the cores it can use flags the host as noisy
 
 
-def noisy(readings: Sequence[float], processes: int) -> bool | None:
-    """Whether readings say the host lent less than NOISY_SHARE of ``processes`` cores
-    (None without a reading)."""
+def noisy(readings: Sequence[float], processes: int, cpus: int | None = None) -> bool | None:
+    """Whether readings say the host lent less than NOISY_SHARE of the cores ``processes``
+    busy processes can use: all of them, or the ``cpus`` usable when fewer (two processes on
+    one CPU read about 1 on a quiet host). None without a reading."""
     if not readings:
         return None
-    return statistics.median(readings) < NOISY_SHARE * processes
+    cores = processes if cpus is None else min(processes, cpus)
+    return statistics.median(readings) < NOISY_SHARE * cores
 
 
 class Gauge:
@@ -37,6 +40,7 @@ class Gauge:
 
     def __init__(self, processes: int = 2, units: int = CAPACITY_UNITS) -> None:
         self.processes = processes
+        self.cpus = usable_cpus()
         self.units = units
         self.readings: list[float] = []
         self.reason = ""
@@ -87,4 +91,4 @@ class Gauge:
 
     @property
     def noisy(self) -> bool | None:
-        return noisy(self.readings, self.processes)
+        return noisy(self.readings, self.processes, self.cpus)
