@@ -67,17 +67,21 @@ def tests(session: nox.Session) -> None:
         # installed (not in the test extra: asv's compiled part has no free-threaded wheel)
         session.install("asv")
     # tests marked "once" do the same on every interpreter: they run on one
-    once = [] if session.python == ASV_CHECK_PYTHON else ["-m", "not once"]
+    once = "" if session.python == ASV_CHECK_PYTHON else " and not once"
     # two tests at a time (pytest-xdist), never more than the usable CPUs: each test's
     # processes are its own (private TMPDIR, tags, /dev/shm prefixes), and its time bounds
-    # allow for one neighbour; GILCOMPARE_TEST_WORKERS=1 runs them one by one
+    # allow for one neighbour (those that cannot are marked "alone");
+    # GILCOMPARE_TEST_WORKERS=1 runs them one by one
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     workers = os.environ.get("GILCOMPARE_TEST_WORKERS", str(min(2, usable or 1)))
     if not workers.isdigit() or not 1 <= int(workers) <= 64:
         session.error(
             f"GILCOMPARE_TEST_WORKERS must be a whole number from 1 to 64, not {workers!r}"
         )
-    session.run("pytest", "-n", workers, *once, *session.posargs)
+    # tests marked "alone" time a library's own speed: after the others, one at a time
+    session.run("pytest", "-n", workers, "-m", "not alone" + once, *session.posargs)
+    # (status 5: the arguments chose none of them)
+    session.run("pytest", "-m", "alone" + once, *session.posargs, success_codes=[0, 5])
 
 
 def _asv_check(session: nox.Session) -> None:

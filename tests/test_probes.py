@@ -106,6 +106,7 @@ def test_latency_fields(capsys: pytest.CaptureFixture[str], model: str) -> None:
 QUICK_STOP_MS = 1000.0
 
 
+@pytest.mark.alone
 @pytest.mark.parametrize(
     "model,method",
     [("threads", "event"), ("processes-fork", "event"), ("processes-fork", "terminate")]
