@@ -72,8 +72,7 @@ def tests(session: nox.Session) -> None:
     # processes are its own (private TMPDIR, tags, /dev/shm prefixes), and its time bounds
     # allow for one neighbour (those that cannot are marked "alone");
     # GILCOMPARE_TEST_WORKERS=1 runs them one by one
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = os.environ.get("GILCOMPARE_TEST_WORKERS", str(min(2, usable or 1)))
+    workers = os.environ.get("GILCOMPARE_TEST_WORKERS", str(min(2, _builds.usable_cpus())))
     if not workers.isdigit() or not 1 <= int(workers) <= 64:
         session.error(
             f"GILCOMPARE_TEST_WORKERS must be a whole number from 1 to 64, not {workers!r}"

@@ -66,6 +66,14 @@ class BuildRounds:
         return sorted(name for name, gauge in self.gauges.items() if gauge.noisy)
 
 
+def _count(entry: dict[str, Any], key: str, path: Path) -> int:
+    """The gauge's ``key``, a positive whole number, or a UsageError naming the file."""
+    value = entry.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UsageError(f"{path}: the gauge's {key} is not a positive count")
+    return value
+
+
 def folder(results_dir: Path, run: Run) -> Path:
     return results_dir / run.machine / "rounds" / run.commit
 
@@ -99,14 +107,8 @@ def load(results_dir: Path, run: Run) -> dict[str, BuildRounds]:
         for entry in _read(path):
             if entry["kind"] == "gauge":
                 readings = _times(entry, "readings", path)
-                processes = entry.get("processes")
-                if not isinstance(processes, int) or isinstance(processes, bool) or processes < 1:
-                    raise UsageError(f"{path}: the gauge's processes is not a positive count")
-                cpus = entry.get("cpu_usable")
-                if cpus is not None and (
-                    not isinstance(cpus, int) or isinstance(cpus, bool) or cpus < 1
-                ):
-                    raise UsageError(f"{path}: the gauge's cpu_usable is not a positive count")
+                processes = _count(entry, "processes", path)
+                cpus = _count(entry, "cpu_usable", path) if "cpu_usable" in entry else None
                 rounds.gauges[benchmark_class] = Gauge(readings, processes, cpus)
                 continue
             try:
