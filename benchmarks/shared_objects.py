@@ -9,7 +9,7 @@ copy of their own.
 from __future__ import annotations
 
 from gilcompare.asv import bench, grids, suite
-from gilcompare.settings import SETUP_CACHE_TIMEOUT
+from gilcompare.settings import LONG_SAMPLES_REPEAT, SETUP_CACHE_TIMEOUT
 from gilcompare.workloads import SHARED_WORKLOADS
 
 # GILCOMPARE_WORKERS or the machine's grid (1,2,4,8 on 2 CPUs), and the spot among them
@@ -25,6 +25,7 @@ class Warm(bench.Warm):
     # absolute times of free-threaded threads, the model these workloads are about; the other
     # kinds' speedups are the Scaling grid's (the family's whole cost stays under two minutes)
     params = [SHARED_WORKLOADS, ["threads"], SPOT_WORKERS]
+    repeat = LONG_SAMPLES_REPEAT  # 3.13t's contended threads: two samples of 0.8 s, not three
 
 
 class Scaling(bench.Scaling):
