@@ -338,6 +338,22 @@ def _in_private_shm(script: str, env: dict[str, str], timeout: float = 120) -> s
     return done.stdout
 
 
+def test_sweep_removes_what_a_dead_process_named_and_nothing_else(tmp_path: Path) -> None:
+    """A shared-memory block the kill caught before the tracker heard of it, and loky's
+    semaphores, are found by their creator's process id; another process's names stay."""
+    from gilcompare.measure import leftovers
+
+    mine = leftovers.shared_memory_name()
+    pid = os.getpid()
+    assert mine.startswith(f"gc-{pid}-") and len(mine) < 31  # macOS allows 31 with the slash
+    other = mine.replace(f"gc-{pid}-", f"gc-{pid}0-")
+    names = [mine, f"sem.loky-{pid}-abc", other, f"sem.loky-{pid}0-abc", "psm_1234"]
+    for name in names:
+        (tmp_path / name).write_bytes(b"")
+    leftovers.sweep_named(pid, root=str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])
+
+
 def test_dev_shm_is_left_empty_after_timeouts_and_a_killed_parent(cli) -> None:  # type: ignore[no-untyped-def]
     """Named semaphores (multiprocessing, loky), a SharedMemory block and joblib's memmap folder:
     none left in a private /dev/shm after timed-out runs and a parent killed mid-run."""

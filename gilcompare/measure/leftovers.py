@@ -8,7 +8,9 @@ session of its own with the child's interpreter; the child and every worker it s
 to it, and when the last of them is gone (however it ended, the parent included) the tracker
 unlinks what is still registered and exits. joblib's memmapping folders go to the private
 ``TMPDIR``, and loky's semaphores, which loky's own tracker (dead with the group) would have
-removed, are named after the child's process id and removed by name.
+removed, are named after the child's process id and removed by name; so are the
+``SharedMemory`` blocks a probe makes (:func:`shared_memory_name`), since a kill landing
+between a block's creation and its registration with the tracker would leave it unknown.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import subprocess
 SHM_DIR = "/dev/shm"
 # loky names its semaphores /loky-<pid of the creating process>-<random>
 _LOKY_SEMAPHORES = "sem.loky-{pid}-"
+# our SharedMemory blocks: /gc-<pid of the creating process>-<random> (short: macOS allows 31)
+_SHARED_MEMORY = "gc-{pid}-"
 # seconds the tracker may take, once the child's tree is gone, to unlink what it leaked
 TRACKER_GRACE = 5.0
 
@@ -52,12 +56,21 @@ def start_tracker(python: str) -> tuple[subprocess.Popen[bytes] | None, int]:
     return tracker, write
 
 
+def shared_memory_name() -> str:
+    """A fresh name for a ``SharedMemory`` block made by this process, which
+    :func:`sweep_named` finds by this process's id once it is gone."""
+    import secrets
+
+    return _SHARED_MEMORY.format(pid=os.getpid()) + secrets.token_hex(4)
+
+
 def sweep_named(pid: int, root: str = SHM_DIR) -> None:
-    """Unlink loky's semaphores made by process ``pid`` (gone now) from ``root``."""
-    prefix = _LOKY_SEMAPHORES.format(pid=pid)
+    """Unlink loky's semaphores and our shared-memory blocks made by process ``pid`` (gone
+    now) from ``root``."""
+    prefixes = (_LOKY_SEMAPHORES.format(pid=pid), _SHARED_MEMORY.format(pid=pid))
     with contextlib.suppress(OSError):
         for name in os.listdir(root):
-            if name.startswith(prefix):
+            if name.startswith(prefixes):
                 with contextlib.suppress(OSError):
                     os.unlink(os.path.join(root, name))
 
@@ -103,7 +116,7 @@ while time.monotonic() < end:
 shutil.rmtree(tmp, ignore_errors=True)
 try:
     for name in os.listdir("/dev/shm"):
-        if name.startswith("sem.loky-%d-" % group):
+        if name.startswith(("sem.loky-%d-" % group, "gc-%d-" % group)):
             os.unlink(os.path.join("/dev/shm", name))
 except OSError:
     pass

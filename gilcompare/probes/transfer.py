@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from gilcompare.errors import UsageError
 from gilcompare.measure.engine import gil_in_workers
+from gilcompare.measure.leftovers import shared_memory_name
 from gilcompare.models import Runner, get_model
 from gilcompare.probes.common import (
     ProbeRecord,
@@ -203,7 +204,12 @@ def _round_shared_memory(runner: Runner, payload: Any, expected: int) -> float:
     is_array = hasattr(payload, "dtype")
     nbytes = payload.nbytes if is_array else len(payload)
     t0 = time.perf_counter()
-    shm = SharedMemory(create=True, size=nbytes)
+    while True:  # named after this process, so a kill before the tracker hears of it leaks nothing
+        try:
+            shm = SharedMemory(shared_memory_name(), create=True, size=nbytes)
+            break
+        except FileExistsError:
+            continue
     try:
         if is_array:
             import numpy as np
