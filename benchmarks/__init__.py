@@ -18,8 +18,9 @@ Five workload families, each holding some of these classes for its workloads:
 * native (sha256, zlib, numpy) and io_bound (sleep, http, sqlite, file): all but Cold and
   Machine;
 * locks_alloc (contention, alloc): Serial, WarmSpot and Gil;
-* shared_objects (free-threading's shared-object patterns): Serial, Warm (threads) and
-  Scaling (threads, fork processes and subinterpreters).
+* shared_objects (free-threading's shared-object patterns): one Scaling grid (threads, fork
+  processes and subinterpreters) whose rounds also give the absolute times,
+  Scaling.track_model_time and Scaling.track_serial_time, instead of Serial and Warm.
 
 And two more: libraries (the deployed libraries' models: a Scaling grid on the seed's loop at
 the spot) and probes (latency, stop, cold start, memory and transfer, over gilcompare.probes).

@@ -4,12 +4,17 @@ dict and list reads, new objects and closures, attribute writes, a thread-local 
 All hold the GIL. Without it, threads scale only as far as the interpreter avoids contention
 on the shared objects' reference counts and locks; processes and subinterpreters each have a
 copy of their own.
+
+One grid holds the whole family: its rounds give the speedups and, as medians over rounds,
+the absolute times of each model's run and of the serial run (``track_model_time``,
+``track_serial_time``). Timing the same task lists again in a Serial and a Warm class would
+double what the family costs, most on 3.13t, whose contended threads take 1 s a run.
 """
 
 from __future__ import annotations
 
 from gilcompare.asv import bench, grids, suite
-from gilcompare.settings import LONG_SAMPLES_REPEAT, SETUP_CACHE_TIMEOUT
+from gilcompare.settings import SETUP_CACHE_TIMEOUT
 from gilcompare.workloads import SHARED_WORKLOADS
 
 # GILCOMPARE_WORKERS or the machine's grid (1,2,4,8 on 2 CPUs), and the spot among them
@@ -17,20 +22,12 @@ from gilcompare.workloads import SHARED_WORKLOADS
 WORKERS, SPOT_WORKERS = suite.worker_parameters()
 
 
-class Serial(bench.Serial):
-    params = [SHARED_WORKLOADS]
-
-
-class Warm(bench.Warm):
-    # absolute times of free-threaded threads, the model these workloads are about; the other
-    # kinds' speedups are the Scaling grid's (the family's whole cost stays under two minutes)
-    params = [SHARED_WORKLOADS, ["threads"], SPOT_WORKERS]
-    repeat = LONG_SAMPLES_REPEAT  # 3.13t's contended threads: two samples of 0.8 s, not three
-
-
-class Scaling(bench.Scaling):
+class Scaling(bench.TimedScaling):
     params = [SHARED_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]  # one of each kind
-    grid_rounds = 3  # eight workloads: fewer rounds than the headline grid keep it cheap (~70 s)
+    grid_rounds = 3  # eight workloads: fewer rounds than the headline grid keep it cheap
+    # one serial run per workload and round serves its three cells, before them on odd rounds
+    # and after them on even ones: within seconds of each, at a third of the serial runs
+    grid_shared_reference = True
 
     def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()

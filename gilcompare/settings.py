@@ -127,10 +127,6 @@ class Timing(NamedTuple):
 
 
 TIMING = Timing()
-# asv's (min_repeat, max_repeat, max_time): a parameter set whose samples are long stops at two
-# once 1.5 s have passed, shorter ones still take three. Contended free-threaded threads take
-# 0.8 s a sample on 3.13t (0.2 s with a GIL): each is long enough to average its own jitter
-LONG_SAMPLES_REPEAT = (2, TIMING.repeat, 1.5)
 SETUP_CACHE_TIMEOUT = 900.0  # seconds for one grid (all its cells, one process)
 
 # ---------------------------------------------------------------------------------- probes

@@ -18,12 +18,11 @@ from types import ModuleType, SimpleNamespace
 import psutil
 import pytest
 
-from gilcompare.asv import grids, machine, pools, suite
+from gilcompare.asv import bench, grids, machine, pools, suite
 from gilcompare.measure import sizing
 from gilcompare.settings import (
     DEFAULT_ROUNDS,
     DEFAULT_WORKERS,
-    LONG_SAMPLES_REPEAT,
     SETUP_CACHE_TIMEOUT,
 )
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
@@ -83,9 +82,7 @@ def test_every_module_imports_and_declares_benchmarks(
             assert len(params) == len(names), cls
             assert all(len(values) > 0 for values in params), cls
     for cls in (cls for name in FAMILIES for cls in _classes(benchmarks[name])):
-        # only the shared objects' warm threads may stop early: at two samples once 1.5 s passed
-        repeat = LONG_SAMPLES_REPEAT if cls is benchmarks["shared_objects"].Warm else 3
-        assert (cls.repeat, cls.rounds, cls.warmup_time) == (repeat, 1, 0), cls
+        assert (cls.repeat, cls.rounds, cls.warmup_time) == (3, 1, 0), cls
         assert cls.version == suite.VERSION, cls
 
 
@@ -495,3 +492,21 @@ def test_parallel_capacity_is_measured_at_the_machines_size(
     monkeypatch.setattr(gauge, "get_model", lambda name: Model())
     monkeypatch.setattr(paired, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     assert machine.parallel_capacity(units=5, pairs=3) == pytest.approx(float(cores))
+
+
+def test_a_timed_grid_gives_each_cells_median_times() -> None:
+    """The shared-object family's absolute times are its grid's rounds: the median of the
+    model's runs and of the serial runs it was divided by; a skipped cell is asv's skip."""
+    grid = grids.Grid()
+    grid.add(
+        grids.GridResult(
+            "shared_method", "threads", 2, serial_times=[0.4, 0.5, 0.9], times=[1.0, 0.8, 3.0]
+        )
+    )
+    grid.add(grids.GridResult("shared_method", "subinterpreters", 2, status="skipped"))
+    timed = bench.TimedScaling()
+    timed.setup(grid, "shared_method", "threads", 2)
+    assert timed.track_model_time(grid, "shared_method", "threads", 2) == 1.0
+    assert timed.track_serial_time(grid, "shared_method", "threads", 2) == 0.5
+    with pytest.raises(NotImplementedError):
+        timed.setup(grid, "shared_method", "subinterpreters", 2)

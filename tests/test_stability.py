@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from gilcompare.asv import bench, stability
 from gilcompare.asv import results as asvresults
-from gilcompare.asv import stability
 from gilcompare.cli import main
 
 COLUMNS = ["result", "params", "version", "started_at", "duration"]
@@ -70,6 +70,12 @@ def test_only_times_and_speedups_count() -> None:
     assert stability.is_time("probes.ColdStart.timeraw_start")
     assert stability.is_time("cpu.Warm.time_tasks")
     assert not stability.is_time("cpu.Gil.track_gil_enabled")
+    assert not stability.is_time(
+        "probes.TransferPickle.track_seconds"
+    )  # a probe's, not a task list's
+    for method in stability.GRID_TIMES:  # the shared-object family's times come from its grid
+        assert stability.is_time(f"shared_objects.Scaling.{method}")
+        assert callable(getattr(bench.TimedScaling, method))
     assert stability.is_speedup("cpu.Scaling.track_speedup")
     assert not stability.is_speedup("cpu.Scaling.track_efficiency")
 

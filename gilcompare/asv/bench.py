@@ -20,6 +20,7 @@ in results/ and on the site, so it stays.
 
 from __future__ import annotations
 
+import statistics
 from typing import ClassVar
 
 from gilcompare.asv import grids, machine, pools
@@ -124,6 +125,23 @@ class Scaling(_FromGrid):
         return self.cell.efficiency
 
     track_efficiency.unit = "efficiency"
+
+
+class TimedScaling(Scaling):
+    """A Scaling grid whose rounds are also the family's absolute times: each cell's model
+    run and the serial run it is divided by, as medians over rounds (seconds). A family whose
+    grid times every cell it would time again in Serial and Warm reads them here instead: the
+    same task lists on the same warm pools, measured once."""
+
+    def track_model_time(self, grid: grids.Grid, workload: str, model: str, workers: int) -> float:
+        return statistics.median(self.cell.times)
+
+    track_model_time.unit = "seconds"
+
+    def track_serial_time(self, grid: grids.Grid, workload: str, model: str, workers: int) -> float:
+        return statistics.median(self.cell.serial_times)
+
+    track_serial_time.unit = "seconds"
 
 
 class Gil(_FromGrid):

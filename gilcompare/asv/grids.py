@@ -141,11 +141,13 @@ def scaling_grid(
     seconds spoil one round of a few cells rather than every round of one cell, and the
     median over rounds sees past them. One failing cell does not sink the rest.
 
-    With ``shared_reference`` (waiting work) each workload's serial run is timed once per
-    round, before its cells on odd rounds and after them on even ones, and every cell of the
-    round is divided by it: a serial run that sleeps or waits on a local peer hardly moves
-    with the host's share of a core, so a serial run of its own per cell would cost half the
-    grid and buy nothing. Work that needs a CPU keeps a serial run per cell, back to back.
+    With ``shared_reference`` each workload's serial run is timed once per round, before its
+    cells on odd rounds and after them on even ones, and every cell of the round is divided
+    by it. Waiting work takes it: a serial run that sleeps or waits on a local peer hardly
+    moves with the host's share of a core, so a serial run of its own per cell would cost
+    half the grid and buy nothing. So does the shared-object family, whose three cells per
+    workload (one model of each kind at one worker count) all run within seconds of it. The
+    headline CPU grids keep a serial run per cell, back to back.
 
     A ``serial`` model among ``models`` is the A/A control: serial against serial, ideal 1,
     so its speedup shows how far this run's noise alone moves a ratio.

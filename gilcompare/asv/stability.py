@@ -2,7 +2,8 @@
 
 Run the suite twice in a row on the same code and compare: every value both runs measured (same
 environment, benchmark and parameters) gives a relative change |b - a| / a. Speedups (the
-``Scaling`` tracks, A/A control included) and times (``time_*`` and ``timeraw_*``) are
+``Scaling`` tracks, A/A control included) and times (``time_*``, ``timeraw_*`` and a grid's
+times) are
 summarised apart, per environment and over all of them, by the median and the 90th percentile
 of those changes. A run's cost is what asv recorded: each benchmark's duration plus its
 ``setup_cache`` and build, per environment.
@@ -20,9 +21,15 @@ from gilcompare.asv.results import SPEEDUP_SUFFIX, Run, cells, environment_label
 ALL = "all"
 
 
+# a grid's own times (gilcompare.asv.bench.TimedScaling): times as much as asv's time_*
+GRID_TIMES = ("track_model_time", "track_serial_time")
+
+
 def is_time(name: str) -> bool:
-    """A benchmark whose value is a time asv measured (``time_*``, ``timeraw_*``)."""
-    return name.rsplit(".", 1)[-1].startswith(("time_", "timeraw_"))
+    """A benchmark whose value is the time of a task list: asv's ``time_*`` and
+    ``timeraw_*``, and a grid's ``track_model_time`` and ``track_serial_time``."""
+    method = name.rsplit(".", 1)[-1]
+    return method.startswith(("time_", "timeraw_")) or method in GRID_TIMES
 
 
 def is_speedup(name: str) -> bool:

@@ -278,7 +278,8 @@ def _stability(args: argparse.Namespace, first: Any, second: Any, kept: tuple) -
     print(
         f"{first.commit[:8]} ({first.date:%Y-%m-%d %H:%M}) then {second.commit[:8]} "
         f"({second.date:%Y-%m-%d %H:%M}), machine {first.machine}: relative change |b - a| / a "
-        "of every speedup (Scaling tracks) and time (time_*, timeraw_*) both runs measured"
+        "of every speedup (Scaling tracks) and time (time_*, timeraw_*, a grid's times) both "
+        "runs measured"
     )
     print(table(stability.flat(rows), STABILITY_COLUMNS))
     if not compared:
