@@ -2,13 +2,13 @@
 
 Five workload families, each holding some of these classes for its workloads:
 
-    Serial.time_tasks         the task list run serially: the baseline of every speedup
-    Warm.time_tasks           headline workloads on warm workers: threads, fork processes,
-                              subinterpreters and asyncio at the spot (shared_objects: threads)
-    WarmSpot.time_tasks       the other workloads on warm workers: every model but spawn and
+    Serial.time_tasks         the spot workloads' task list run serially
+    WarmSpot.time_tasks       the spot workloads on warm workers: every model but spawn and
                               forkserver at the spot
-    Scaling.track_speedup     headline grid: serial time / model time, timed alternately,
-    Scaling.track_efficiency  and speedup / ideal
+    Scaling.track_speedup     the grid: serial time / model time, timed alternately,
+    Scaling.track_efficiency  and speedup / ideal,
+    Scaling.track_model_time  and the grid workloads' absolute times: the medians over rounds
+    Scaling.track_serial_time of each cell's model run and of the serial run it divides
     Gil.track_gil_enabled     1 or 0: the GIL inside a thread, a process, a subinterpreter
     Cold.timeraw_start_run_stop  start, run and stop a model in a new interpreter
     Machine.track_parallel_capacity  N fork workers' throughput over one (N: the usable CPUs,
@@ -19,8 +19,7 @@ Five workload families, each holding some of these classes for its workloads:
   Machine;
 * locks_alloc (contention, alloc): Serial, WarmSpot and Gil;
 * shared_objects (free-threading's shared-object patterns): one Scaling grid (threads, fork
-  processes and subinterpreters) whose rounds also give the absolute times,
-  Scaling.track_model_time and Scaling.track_serial_time, instead of Serial and Warm.
+  processes and subinterpreters), nothing else.
 
 And two more: libraries (the deployed libraries' models: a Scaling grid on the seed's loop at
 the spot) and probes (latency, stop, cold start, memory and transfer, over gilcompare.probes).

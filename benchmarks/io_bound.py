@@ -13,17 +13,15 @@ from gilcompare.settings import SETUP_CACHE_TIMEOUT
 # them (a bad value stops the import)
 WORKERS, SPOT_WORKERS = suite.worker_parameters(waits=True)
 
+# the grid's workloads get their absolute times from its rounds (Scaling.track_model_time,
+# track_serial_time); the spot's from Serial and WarmSpot
 GRID_WORKLOADS = ["sleep", "http"]  # one model of each kind at every worker count
 SPOT_WORKLOADS = ["sqlite", "file"]  # every warm model at one worker count
 
 
 class Serial(bench.Serial):
-    params = [GRID_WORKLOADS + SPOT_WORKLOADS]
-
-
-class Warm(bench.Warm):
-    # absolute times at the spot; how the models scale with workers is the Scaling grid's
-    params = [GRID_WORKLOADS, suite.GRID_MODELS, SPOT_WORKERS]
+    # the spot workloads' baseline; the grid's rounds time its workloads' serial runs
+    params = [SPOT_WORKLOADS]
 
 
 class WarmSpot(bench.Warm):

@@ -5,10 +5,10 @@ All hold the GIL. Without it, threads scale only as far as the interpreter avoid
 on the shared objects' reference counts and locks; processes and subinterpreters each have a
 copy of their own.
 
-One grid holds the whole family: its rounds give the speedups and, as medians over rounds,
-the absolute times of each model's run and of the serial run (``track_model_time``,
-``track_serial_time``). Timing the same task lists again in a Serial and a Warm class would
-double what the family costs, most on 3.13t, whose contended threads take 1 s a run.
+One grid holds the whole family: its rounds give the speedups and the absolute times
+(``track_model_time``, ``track_serial_time``), with no Serial or Warm class timing the same
+task lists again (that doubled what the family cost on 3.13t, whose contended threads take
+1 s a run).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from gilcompare.workloads import SHARED_WORKLOADS
 WORKERS, SPOT_WORKERS = suite.worker_parameters()
 
 
-class Scaling(bench.TimedScaling):
+class Scaling(bench.Scaling):
     params = [SHARED_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]  # one of each kind
     grid_rounds = 3  # eight workloads: fewer rounds than the headline grid keep it cheap
     # one serial run per workload and round serves its three cells, before them on odd rounds

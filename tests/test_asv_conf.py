@@ -20,7 +20,7 @@ def _regression_search(entry: str) -> bool:
 
 def test_a_speedup_gain_is_never_a_regression() -> None:
     """asv calls a higher value a regression; for the tracks (speedup, efficiency, capacity,
-    GIL status) higher is not worse, so the site searches only the times."""
+    GIL status) higher is not worse, so the site searches only the times, a grid's included."""
     for entry in (
         "cpu.Scaling.track_speedup('count', 'threads', 2)",
         "native.Scaling.track_efficiency('sha256', 'processes-fork', 2)",
@@ -28,7 +28,12 @@ def test_a_speedup_gain_is_never_a_regression() -> None:
         "cpu.Gil.track_gil_enabled('count', 'threads', 2)",
     ):
         assert not _regression_search(entry), entry
-    for entry in ("cpu.Warm.time_tasks('count', 'threads', 2)", "cpu.Cold.timeraw_start_run_stop"):
+    for entry in (
+        "cpu.WarmSpot.time_tasks('fib', 'threads', 2)",
+        "cpu.Cold.timeraw_start_run_stop",
+        "cpu.Scaling.track_model_time('count', 'threads', 2)",
+        "shared_objects.Scaling.track_serial_time('new_objects', 'threads', 2)",
+    ):
         assert _regression_search(entry), entry
 
 

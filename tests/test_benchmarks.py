@@ -148,31 +148,34 @@ def test_version_names_what_is_measured() -> None:
 def test_every_workload_has_a_serial_baseline_and_a_warm_benchmark(
     benchmarks: dict[str, ModuleType],
 ) -> None:
-    """All default workloads appear, each with serial and parallel timings."""
-    serial, warm = set(), set()
+    """All default workloads appear, each with serial and parallel times: a grid's from its
+    rounds (Scaling's time tracks), the spot's from Serial and WarmSpot, never both."""
+    serial, warm, grid = set(), set(), set()
     for module in map(benchmarks.get, FAMILIES):
         serial.update(module.Serial.params[0])
-        for cls in _classes(module):
-            if cls.__name__.startswith("Warm"):
-                warm.update(cls.params[0])
-    assert serial == warm == set(DEFAULT_WORKLOADS)
+        warm.update(module.WarmSpot.params[0])
+        grid.update(getattr(module, "GRID_WORKLOADS", []))
+        assert not hasattr(module, "Warm"), module
+    assert serial == warm == set(DEFAULT_WORKLOADS) - grid
+    assert grid == {"count", "sha256", "sleep", "http"}
 
 
 def test_headline_grids_cover_every_worker_count(benchmarks: dict[str, ModuleType]) -> None:
-    """count, sha256, sleep and http scale every grid model over every worker count; their
-    absolute times are kept at the spot."""
+    """count, sha256, sleep and http scale every grid model over every worker count, which
+    the rounds also time."""
     grid = {w for module in benchmarks.values() for w in getattr(module, "GRID_WORKLOADS", [])}
     assert grid == {"count", "sha256", "sleep", "http"}
     for name in ("cpu", "native", "io_bound"):
         module = benchmarks[name]
-        for cls in (module.Warm, module.Scaling):
-            models = list(cls.params[1])
-            if name == "cpu" and cls is module.Scaling:  # the A/A control rides with count
-                assert models.pop(0) == suite.CONTROL == "serial"
-            assert models == list(suite.GRID_MODELS)
+        models = list(module.Scaling.params[1])
+        if name == "cpu":  # the A/A control rides with count
+            assert models.pop(0) == suite.CONTROL == "serial"
+        assert models == list(suite.GRID_MODELS)
         waits = name == "io_bound"  # sleep and http: the waiting grid
         assert tuple(module.Scaling.params[2]) == suite.worker_parameters(waits=waits).workers
-        assert tuple(module.Warm.params[2]) == suite.worker_parameters(waits=waits).spot_workers
+        spot = suite.worker_parameters(waits=waits).spot_workers
+        assert tuple(module.WarmSpot.params[2]) == spot
+        assert set(spot) <= set(module.Scaling.params[2])
     assert "serial" not in suite.GRID_MODELS and "processes-spawn" in suite.COLD_MODELS
     assert set(suite.SPOT_MODELS) | set(suite.WARM_ALIKE) == set(suite.COLD_MODELS)
     assert set(suite.COLD_RUN_MODELS) <= set(suite.COLD_MODELS)
@@ -507,8 +510,8 @@ def test_parallel_capacity_is_measured_at_the_machines_size(
 
 
 def test_a_timed_grid_gives_each_cells_median_times() -> None:
-    """The shared-object family's absolute times are its grid's rounds: the median of the
-    model's runs and of the serial runs it was divided by; a skipped cell is asv's skip."""
+    """A grid's absolute times are its rounds: the median of the model's runs and of the
+    serial runs it was divided by; a skipped cell is asv's skip."""
     grid = grids.Grid()
     grid.add(
         grids.GridResult(
@@ -516,7 +519,7 @@ def test_a_timed_grid_gives_each_cells_median_times() -> None:
         )
     )
     grid.add(grids.GridResult("shared_method", "subinterpreters", 2, status="skipped"))
-    timed = bench.TimedScaling()
+    timed = bench.Scaling()
     timed.setup(grid, "shared_method", "threads", 2)
     assert timed.track_model_time(grid, "shared_method", "threads", 2) == 1.0
     assert timed.track_serial_time(grid, "shared_method", "threads", 2) == 0.5

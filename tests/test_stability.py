@@ -75,7 +75,7 @@ def test_only_times_and_speedups_count() -> None:
     )  # a probe's, not a task list's
     for method in stability.GRID_TIMES:  # the shared-object family's times come from its grid
         assert stability.is_time(f"shared_objects.Scaling.{method}")
-        assert callable(getattr(bench.TimedScaling, method))
+        assert callable(getattr(bench.Scaling, method))
     assert stability.is_speedup("cpu.Scaling.track_speedup")
     assert not stability.is_speedup("cpu.Scaling.track_efficiency")
 

@@ -101,7 +101,10 @@ class _FromGrid(Benchmark):
 
 
 class Scaling(_FromGrid):
-    """Speedup over serial and efficiency, from serial and model timed alternately."""
+    """Speedup over serial and efficiency, from serial and model timed alternately; and the
+    absolute times those rounds took, each cell's model run and the serial run it was
+    divided by, as medians over rounds (seconds). A grid's workloads need no Warm or Serial
+    benchmark of their own: those would time the same task lists on the same warm pools."""
 
     # a cell's speedup is the median of one ratio per round (GILCOMPARE_ROUNDS overrides)
     grid_rounds: ClassVar[int] = DEFAULT_ROUNDS
@@ -125,13 +128,6 @@ class Scaling(_FromGrid):
         return self.cell.efficiency
 
     track_efficiency.unit = "efficiency"
-
-
-class TimedScaling(Scaling):
-    """A Scaling grid whose rounds are also the family's absolute times: each cell's model
-    run and the serial run it is divided by, as medians over rounds (seconds). A family whose
-    grid times every cell it would time again in Serial and Warm reads them here instead: the
-    same task lists on the same warm pools, measured once."""
 
     def track_model_time(self, grid: grids.Grid, workload: str, model: str, workers: int) -> float:
         return statistics.median(self.cell.times)
