@@ -56,6 +56,9 @@ def test_changes_pair_the_same_cells(results: Path) -> None:
     assert env["speedup"]["median"] == 0.0
     assert env["speedup"]["p90"] == pytest.approx(0.08)
     assert env["time"]["n"] == 2 and env["time"]["median"] == pytest.approx(0.25)
+    # the signed changes: 0 and +50%, a second run slower by a quarter at the median
+    assert env["time"]["drift"] == pytest.approx(0.25)
+    assert env["speedup"]["drift"] == pytest.approx(0.0)
     # build 60 s + two benchmarks of 30 s (the capacity recorded no duration)
     assert env["minutes"] == [pytest.approx(2.0), pytest.approx(2.0)]
     assert everything["speedup"] == env["speedup"] and everything["minutes"][0] == 2.0
@@ -87,6 +90,7 @@ def test_results_against_prints_both_runs(
     out = capsys.readouterr().out
     assert "aaaaaaaa" in out and "bbbbbbbb" in out
     assert "3.12" in out and "all" in out and "8.0%" in out and "45.0%" in out
+    assert "+25.0%" in out  # the times' drift
     assert main(["results", str(results), "--against", "aaa", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert rows[-1]["time"]["p90"] == pytest.approx(0.45)

@@ -5,8 +5,10 @@ environment, benchmark and parameters) gives a relative change |b - a| / a. Spee
 ``Scaling`` tracks, A/A control included) and times (``time_*``, ``timeraw_*`` and a grid's
 times) are
 summarised apart, per environment and over all of them, by the median and the 90th percentile
-of those changes. A run's cost is what asv recorded: each benchmark's duration plus its
-``setup_cache`` and build, per environment.
+of those changes. The times also get their drift, the median of the signed changes (b - a) / a:
+a host running slower or faster for the whole second run moves every time one way, which the
+unsigned changes cannot tell from noise. A run's cost is what asv recorded: each benchmark's
+duration plus its ``setup_cache`` and build, per environment.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def p90(values: list[float]) -> float:
 
 
 def changes(a: dict[str, Any], b: dict[str, Any], kind: str) -> list[float]:
-    """|b - a| / a for every value of the kind ("speedup" or "time") both files hold."""
+    """(b - a) / a for every value of the kind ("speedup" or "time") both files hold."""
     keep = is_speedup if kind == "speedup" else is_time
     out = []
     for name in sorted(set(a["results"]) & set(b["results"])):
@@ -54,7 +56,7 @@ def changes(a: dict[str, Any], b: dict[str, Any], kind: str) -> list[float]:
         for combo, x in before.items():
             y = after.get(combo)
             if x is not None and y is not None and x > 0 and math.isfinite(y):
-                out.append(abs(y - x) / x)
+                out.append((y - x) / x)
     return out
 
 
@@ -71,10 +73,17 @@ def minutes(data: dict[str, Any]) -> float:
     return seconds / 60
 
 
-def _summary(values: list[float]) -> dict[str, Any]:
-    if not values:
-        return {"n": 0, "median": None, "p90": None}
-    return {"n": len(values), "median": statistics.median(values), "p90": p90(values)}
+def _summary(signed: list[float]) -> dict[str, Any]:
+    """n, the median and p90 of |change|, and the drift: the median of the signed changes."""
+    if not signed:
+        return {"n": 0, "median": None, "p90": None, "drift": None}
+    values = [abs(v) for v in signed]
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "p90": p90(values),
+        "drift": statistics.median(signed),
+    }
 
 
 def compare_runs(a: Run, b: Run) -> list[dict[str, Any]]:
@@ -117,6 +126,8 @@ def flat(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             for stat in ("median", "p90"):
                 value = summary[stat]
                 cells[f"{kind}_{stat}"] = None if value is None else f"{value:.1%}"
+        drift = row["time"]["drift"]
+        cells["time_drift"] = None if drift is None else f"{drift:+.1%}"
         cells["minutes_a"] = f"{row['minutes'][0]:.1f}"
         cells["minutes_b"] = f"{row['minutes'][1]:.1f}"
         out.append(cells)

@@ -246,6 +246,7 @@ STABILITY_COLUMNS = [
     ("time_n", "times"),
     ("time_median", "|Δ| median"),
     ("time_p90", "|Δ| p90"),
+    ("time_drift", "drift"),
     ("minutes_a", "min (first)"),
     ("minutes_b", "min (second)"),
 ]
@@ -279,7 +280,7 @@ def _stability(args: argparse.Namespace, first: Any, second: Any, kept: tuple) -
         f"{first.commit[:8]} ({first.date:%Y-%m-%d %H:%M}) then {second.commit[:8]} "
         f"({second.date:%Y-%m-%d %H:%M}), machine {first.machine}: relative change |b - a| / a "
         "of every speedup (Scaling tracks) and time (time_*, timeraw_*, a grid's times) both "
-        "runs measured"
+        "runs measured; drift: the median signed change of the times (+: the second run slower)"
     )
     print(table(stability.flat(rows), STABILITY_COLUMNS))
     if not compared:
