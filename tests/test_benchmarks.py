@@ -258,7 +258,9 @@ def test_scaling_rounds_default_and_bad_value() -> None:
 
 
 def _import_cpu(workers: str) -> subprocess.CompletedProcess[str]:
-    code = "import benchmarks.cpu as m; print(list(m.Scaling.params[2]), list(m.Warm.params[2]))"
+    code = (
+        "import benchmarks.cpu as m; print(list(m.Scaling.params[2]), list(m.WarmSpot.params[2]))"
+    )
     # the child sees the CPUs this process does (affinity and cgroup are inherited)
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -296,17 +298,18 @@ def test_bad_workers_env_stops_the_import_in_one_line() -> None:
 def test_warm_benchmark_leaves_no_child_process(
     benchmarks: dict[str, ModuleType], tiny: None
 ) -> None:
-    """setup starts the HTTP server and two fork workers; teardown leaves no child behind."""
-    bench = benchmarks["io_bound"].Warm()
+    """setup starts the HTTP server and two fork workers; teardown leaves no child behind
+    (the class every WarmSpot is, on a workload with a server of its own)."""
+    warm = bench.Warm()
     params = ("http", "processes-fork", 2)
     before = {p.pid for p in _children()}
-    bench.setup(*params)
+    warm.setup(*params)
     try:
         assert len({p.pid for p in _children()} - before) >= 3  # server + 2 workers
-        bench.time_tasks(*params)
-        bench.time_tasks(*params)
+        warm.time_tasks(*params)
+        warm.time_tasks(*params)
     finally:
-        bench.teardown(*params)
+        warm.teardown(*params)
     gone, alive = psutil.wait_procs(_children(), timeout=5)
     assert alive == []
 
