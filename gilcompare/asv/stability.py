@@ -3,12 +3,11 @@
 Run the suite twice in a row on the same code and compare: every value both runs measured (same
 environment, benchmark and parameters) gives a relative change |b - a| / a. Speedups (the
 ``Scaling`` tracks, A/A control included) and times (``time_*``, ``timeraw_*`` and a grid's
-times) are
-summarised apart, per environment and over all of them, by the median and the 90th percentile
-of those changes. The times also get their drift, the median of the signed changes (b - a) / a:
-a host running slower or faster for the whole second run moves every time one way, which the
-unsigned changes cannot tell from noise. A run's cost is what asv recorded: each benchmark's
-duration plus its ``setup_cache`` and build, per environment.
+times) are summarised apart, per environment and over all of them, by the median and the
+90th percentile of those changes. The times also get their drift, the median of the signed
+changes (b - a) / a: a host running slower or faster for the whole second run moves every
+time one way, which the unsigned changes cannot tell from noise. A run's cost is what asv
+recorded: each benchmark's duration plus its ``setup_cache`` and build, per environment.
 """
 
 from __future__ import annotations
