@@ -102,13 +102,29 @@ def test_a_users_asv_suite_runs_the_grid(tmp_path: Path) -> None:
     )  # fmt: skip
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
-    for name in (
-        "own.Scaling.track_speedup",
-        "own.Scaling.track_efficiency",
-        "own.Time.time_tasks",
-    ):
-        assert f"{name}" in out and "failed" not in out, out
-    rows = [line.split() for line in out.splitlines() if "mypkg.work:crunch" in line]
-    speedups = [row for row in rows if row[1] in ("serial", "threads", "processes-spawn")]
-    assert len(speedups) == 6, out  # three models, two tracks
-    assert all(float(row[2]) > 0 for row in speedups), out
+    assert "failed" not in out, out
+    sections = _sections(out)
+    models = {"serial", "threads", "processes-spawn"}
+    for track in ("track_speedup", "track_efficiency"):
+        rows = sections[f"own.Scaling.{track}"]
+        assert {row[1] for row in rows} == models and len(rows) == 3, out
+        assert all(float(row[2]) > 0 for row in rows), out
+    for track in ("track_model_time", "track_serial_time"):
+        rows = sections[f"own.Scaling.{track}"]
+        assert {row[1] for row in rows} == models and len(rows) == 3, out
+        assert all(row[2].endswith("s") and float(row[2].rstrip("mus")) > 0 for row in rows), out
+    (row,) = sections["own.Time.time_tasks"]  # models and workers are its columns
+    assert len(row) == 3 and all(cell.endswith("s") for cell in row[1:]), out
+
+
+def _sections(out: str) -> dict[str, list[list[str]]]:
+    """asv run's output split by benchmark: the table rows of the function under test that
+    follow each benchmark's name."""
+    sections: dict[str, list[list[str]]] = {}
+    rows: list[list[str]] = []
+    for line in out.splitlines():
+        if "··· own." in line:
+            rows = sections.setdefault(line.split("··· ")[1].split()[0], [])
+        elif "mypkg.work:crunch" in line:
+            rows.append(line.split())
+    return sections
