@@ -20,18 +20,18 @@ def crunch(units):
 '''
 
 SUITE = """
-from gilcompare.asv.own import FunctionScaling, FunctionTime
+from gilcompare.asv import own
 
 FUNCTIONS = ["mypkg.work:crunch"]
 
 
-class Scaling(FunctionScaling):
+class Scaling(own.FunctionScaling):
     functions = FUNCTIONS
     models = ["serial", "threads", "processes-spawn"]
     workers = [2]
 
 
-class Time(FunctionTime):
+class Time(own.FunctionTime):
     functions = FUNCTIONS
     models = ["serial", "threads"]
     workers = [2]

@@ -13,12 +13,14 @@ In your project's ``benchmarks/`` (any module name)::
         functions = FUNCTIONS
 
 ``Scaling`` gives ``track_speedup`` and ``track_efficiency`` per function × model × workers,
-measured once per class in ``setup_cache`` (serial and model timed in alternating paired
-rounds, gilcompare.asv.grids, the serial control among them); ``Time`` gives ``time_tasks``,
-the task list on warm workers (started and warmed in setup, untimed). Optional class
-attributes: ``models`` (default: one of each kind, gilcompare.asv.suite.GRID_MODELS) and
-``workers`` (default: 1 and the usable CPUs). Each task is the asv profile's size (8 tasks of
-30 units), results are verified against serial, a model that cannot run here is skipped.
+and the times they come from (``track_model_time``, ``track_serial_time``: medians over the
+rounds), measured once per class in ``setup_cache`` (serial and model timed in alternating
+paired rounds, gilcompare.asv.grids, the serial control among them); ``Time`` gives
+``time_tasks``, the task list on warm workers (started and warmed in setup, untimed).
+Optional class attributes: ``models`` (default: one of each kind,
+gilcompare.asv.suite.GRID_MODELS) and ``workers`` (default: 1 and the usable CPUs). Each task
+is the asv profile's size (8 tasks of 30 units), results are verified against serial, a model
+that cannot run here is skipped.
 
 asv imports ``benchmarks/`` through an import hook, so a spawned or forkserver worker cannot
 import ``benchmarks.*``: the functions live in your package (asv installs it into its
