@@ -19,7 +19,6 @@ SPOT_WORKLOADS = ["fib"]  # every warm model at one worker count
 
 
 class Serial(bench.Serial):
-    # the spot workloads' baseline; the grid's rounds time its workloads' serial runs
     params = [SPOT_WORKLOADS]
 
 

@@ -20,7 +20,6 @@ SPOT_WORKLOADS = ["sqlite", "file"]  # every warm model at one worker count
 
 
 class Serial(bench.Serial):
-    # the spot workloads' baseline; the grid's rounds time its workloads' serial runs
     params = [SPOT_WORKLOADS]
 
 

@@ -76,7 +76,7 @@ def test_only_times_and_speedups_count() -> None:
     assert not stability.is_time(
         "probes.TransferPickle.track_seconds"
     )  # a probe's, not a task list's
-    for method in stability.GRID_TIMES:  # the shared-object family's times come from its grid
+    for method in stability.GRID_TIMES:  # every grid gives its workloads' times
         assert stability.is_time(f"shared_objects.Scaling.{method}")
         assert callable(getattr(bench.Scaling, method))
     assert stability.is_speedup("cpu.Scaling.track_speedup")

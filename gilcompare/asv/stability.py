@@ -22,7 +22,7 @@ from gilcompare.asv.results import SPEEDUP_SUFFIX, Run, cells, environment_label
 ALL = "all"
 
 
-# a grid's own times (gilcompare.asv.bench.TimedScaling): times as much as asv's time_*
+# a grid's own times (gilcompare.asv.bench.Scaling): times as much as asv's time_*
 GRID_TIMES = ("track_model_time", "track_serial_time")
 
 
