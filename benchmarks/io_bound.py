@@ -33,6 +33,7 @@ class Scaling(bench.Scaling):
     # a few percent round to round): three rounds suffice, and one serial run per workload
     # and round serves all of that round's cells
     grid_rounds = 3
+    grid_most_rounds = 6  # a pilot of 3: at most twice it
     grid_shared_reference = True
 
     def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are

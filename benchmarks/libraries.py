@@ -20,6 +20,7 @@ WORKLOADS = ["count"]
 class Scaling(bench.Scaling):
     params = [WORKLOADS, suite.LIBRARY_MODELS, SPOT_WORKERS]
     grid_rounds = 3
+    grid_most_rounds = 6  # a pilot of 3: at most twice it
 
     def setup_cache(self) -> grids.Grid:  # one per class: asv keys caches by where they are
         return self.measure()

@@ -20,6 +20,7 @@ from gilcompare.probes.stop import probe_stop
 from gilcompare.probes.transfer import PAYLOAD_TYPES, probe_transfer
 from gilcompare.settings import (
     SETUP_CACHE_TIMEOUT,
+    SPOT_REPEAT,
     SUITE_MEMORY_REPEAT,
     SUITE_PAYLOAD_BYTES,
     SUITE_PINGS,
@@ -168,6 +169,7 @@ class ColdStart:
 
     params = [START_MODELS, [SUITE_START_WORKERS]]
     param_names = ["model", "workers"]
+    repeat = SPOT_REPEAT  # a start is a fraction of the process around it
 
     def setup(self, model: str, workers: int) -> None:
         reason = start.not_applicable(model)

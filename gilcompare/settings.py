@@ -110,6 +110,7 @@ SPOT_WORKERS_COUNT = 2  # the reference machine's spot; elsewhere its usable CPU
 # each cell's speedup is a median of serial/model ratios, one per round, taken in turns with
 # the other cells (gilcompare.asv.grids says why); a family's Scaling may ask for more or fewer
 DEFAULT_ROUNDS = 5
+GRID_PRECISION = 0.05  # an asv grid plans more rounds for a cell whose interval is wider than ±5 %
 CAPACITY_UNITS = 100  # count units per process when measuring the machine's parallel capacity
 GAUGE_MIN_UNITS = 20  # a cell's task list must be this long (~20 ms) for `run` to read the gauge
 CAPACITY_PAIRS = 9  # one-worker and two-worker runs alternated: a median of nine ratios
@@ -127,6 +128,9 @@ class Timing(NamedTuple):
 
 
 TIMING = Timing()
+# samples of a warm task list and of a cold start: a sample costs a fraction of the process
+# around it, and a median of five moves about a quarter less than one of three
+SPOT_REPEAT = 5
 SETUP_CACHE_TIMEOUT = 900.0  # seconds for one grid (all its cells, one process)
 
 # ---------------------------------------------------------------------------------- probes

@@ -222,9 +222,10 @@ def test_checksum_is_a_short_digest_of_the_results_in_order() -> None:
 
 def test_cell_fields_rebuild_the_cell() -> None:
     """A measuring child rebuilds exactly the cell from its plain fields."""
-    cell = Cell("count", "threads", 3, "weak", "cold", "tiny", 2, 4, 6, False, False)
+    cell = Cell("count", "threads", 3, "weak", "cold", "tiny", 2, 4, 6, False, False, 0.04, 9)
     fields = cell_fields(cell)
-    assert fields["workers"] == 3 and fields["paired"] is False and len(fields) == 11
+    assert fields["workers"] == 3 and fields["paired"] is False and len(fields) == 13
+    assert fields["precision"] == 0.04 and fields["max_repeat"] == 9
     assert Cell(**fields) == cell
 
 

@@ -20,13 +20,14 @@ in results/ and on the site, so it stays.
 
 from __future__ import annotations
 
+import os
 import statistics
 from typing import ClassVar
 
 from gilcompare.asv import grids, machine, pools
-from gilcompare.asv.suite import VERSION
+from gilcompare.asv.suite import ROUNDS_ENV, VERSION
 from gilcompare.models import BASELINE
-from gilcompare.settings import DEFAULT_ROUNDS, TIMING
+from gilcompare.settings import DEFAULT_ROUNDS, GRID_PRECISION, SPOT_REPEAT, TIMING
 
 PARAM_NAMES = ["workload", "model", "workers"]
 
@@ -42,6 +43,7 @@ class Serial(Benchmark):
     """The baseline: each workload's task list run serially, so speedups are derivable."""
 
     param_names = ["workload"]
+    repeat = SPOT_REPEAT
 
     def setup(self, workload: str) -> None:
         self.pool = pools.WarmPool(workload, BASELINE, 1)
@@ -58,6 +60,7 @@ class Warm(Benchmark):
     """The task list on warm workers (started and warmed in setup, untimed)."""
 
     param_names = PARAM_NAMES
+    repeat = SPOT_REPEAT
 
     def setup(self, workload: str, model: str, workers: int) -> None:
         self.pool = pools.WarmPool(workload, model, workers)
@@ -110,10 +113,19 @@ class Scaling(_FromGrid):
     grid_rounds: ClassVar[int] = DEFAULT_ROUNDS
     # waiting work: one serial run per workload and round serves all its cells (scaling_grid)
     grid_shared_reference: ClassVar[bool] = False
+    # the grid_rounds are a pilot: a cell whose interval they leave wider than ± this gets
+    # more rounds, up to grid_most_rounds (scaling_grid; GILCOMPARE_ROUNDS plans none)
+    grid_precision: ClassVar[float] = GRID_PRECISION
+    grid_most_rounds: ClassVar[int] = 2 * DEFAULT_ROUNDS
 
     def measure(self) -> grids.Grid:
+        fixed = ROUNDS_ENV in os.environ  # bench_quick's one round, or rounds a user chose
         grid = grids.scaling_grid(
-            *self.params, rounds=self.grid_rounds, shared_reference=self.grid_shared_reference
+            *self.params,
+            rounds=self.grid_rounds,
+            shared_reference=self.grid_shared_reference,
+            precision=0.0 if fixed else self.grid_precision,
+            most_rounds=self.grid_most_rounds,
         )
         module = type(self).__module__.rsplit(".", 1)[-1]  # asv's name: cpu, not benchmarks.cpu
         grids.keep_rounds(grid, f"{module}.{type(self).__name__}")

@@ -39,6 +39,7 @@ class GridResult:
     gil_enabled: bool | None = None  # as seen inside the workers
     serial_times: list[float] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    pilot: int = 0  # the rounds that planned this cell's later ones (0: it needed none)
     speedup: float | None = None  # median over rounds of serial time / model time
     efficiency: float | None = None  # speedup / ideal
     ideal: float | None = None  # gilcompare.measure.engine.ideal_speedup of the task list
@@ -132,6 +133,8 @@ def scaling_grid(
     workers: Iterable[int],
     rounds: int = DEFAULT_ROUNDS,
     shared_reference: bool = False,
+    precision: float = 0.0,
+    most_rounds: int = 0,
 ) -> Grid:
     """Speedup and efficiency of every cell (asv setup_cache of the Scaling benchmarks).
 
@@ -151,6 +154,12 @@ def scaling_grid(
 
     A ``serial`` model among ``models`` is the A/A control: serial against serial, ideal 1,
     so its speedup shows how far this run's noise alone moves a ratio.
+
+    With a ``precision``, the ``rounds`` are a pilot: from them each cell's rounds are planned
+    for a 95 % interval within ± that fraction, up to ``most_rounds``
+    (gilcompare.measure.engine.rounds_needed), and the cells that need more take turns again
+    until each has its number. A cell planned this way records its pilot, so that its
+    interval is Stein's.
     """
     workloads, models, workers = list(workloads), list(models), list(workers)
     grid = Grid()
@@ -168,30 +177,63 @@ def scaling_grid(
     services = set().union(*(services_of(get_workload(name)) for name in workloads))
     shared = shared_reference and ASV_SCALING == "strong"  # strong: one task list per workload
     gauge = Gauge(capacity_processes())
+    pilot = scaling_rounds(default=rounds)
     with gauge.running(), local_peers(services):
-        for round_ in range(scaling_rounds(default=rounds)):
+        for round_ in range(pilot):
             cells = list(grid.cells.values())
             halfway = cells[len(cells) // 2] if cells else None  # the gauge reads there
-            for workload in workloads:
-                block = [cell for cell in cells if cell.workload == workload]
-                if shared and not engine.candidate_first(round_):
-                    _share_reference(block, round_)
-                for cell in block:
-                    if cell is halfway:
-                        gauge.read(round_)
-                    if cell.status != "ok":
-                        continue
-                    try:
-                        visit(cell, round_, paired=not shared)
-                    except Exception as exc:
-                        _fail(cell, exc)
-                if shared and engine.candidate_first(round_):
-                    _share_reference(block, round_)
+            _take_turns(cells, workloads, round_, shared, (gauge, halfway))
+        planned = _plan(grid, pilot, precision, most_rounds)
+        for round_ in range(pilot, max(planned.values(), default=pilot)):
+            cells = [cell for cell in grid.cells.values() if planned.get(id(cell), 0) > round_]
+            _take_turns(cells, workloads, round_, shared)
     grid.gauge, grid.gauge_reason = gauge.readings, gauge.reason
     grid.gauge_processes = gauge.processes
     for cell in grid.cells.values():
         _speedup(cell)
     return grid
+
+
+def _take_turns(
+    cells: list[GridResult],
+    workloads: list[str],
+    round_: int,
+    shared: bool,
+    gauge_at: tuple[Gauge, GridResult | None] | None = None,
+) -> None:
+    """One round of the given cells, a workload's block at a time (its shared serial run
+    before the block on odd rounds and after it on even ones); ``gauge_at``: the gauge and
+    the cell before which it reads."""
+    for workload in workloads:
+        block = [cell for cell in cells if cell.workload == workload]
+        if shared and not engine.candidate_first(round_):
+            _share_reference(block, round_)
+        for cell in block:
+            if gauge_at is not None and cell is gauge_at[1]:
+                gauge_at[0].read(round_)
+            if cell.status != "ok":
+                continue
+            try:
+                visit(cell, round_, paired=not shared)
+            except Exception as exc:
+                _fail(cell, exc)
+        if shared and engine.candidate_first(round_):
+            _share_reference(block, round_)
+
+
+def _plan(grid: Grid, pilot: int, precision: float, most_rounds: int) -> dict[int, int]:
+    """The rounds each working cell needs in all (by id), planned from its pilot rounds;
+    a cell that needs more than the pilot records it. Nothing without a precision."""
+    planned: dict[int, int] = {}
+    if precision <= 0 or pilot < 2:
+        return planned
+    for cell in grid.cells.values():
+        if cell.status != "ok" or len(cell.times) != pilot:
+            continue
+        needed = PairedTimes(cell.times, cell.serial_times).rounds_needed(precision, most_rounds)
+        if needed > pilot:
+            planned[id(cell)], cell.pilot = needed, pilot
+    return planned
 
 
 def _fail(cell: GridResult, exc: BaseException) -> None:

@@ -5,7 +5,8 @@ asv keeps one value per cell. ``nox -s bench`` also keeps every round the grids 
 a gauge line (the two-process capacity read once per round) and a line per cell with its
 paired serial and model times. From them:
 
-* each speedup's 95 % interval, by gilcompare.measure.engine's one method;
+* each speedup's 95 % interval, by gilcompare.measure.engine's one method (Stein's form of it
+  for a cell whose pilot rounds planned more, which its line records as ``pilot``);
 * the noise gauge of each grid: the median of its readings against the CPUs it ran on; a
   grid whose gauge reads below ``NOISY_SHARE`` of them ran on a noisy host, and so did every
   cell in it;
@@ -123,7 +124,10 @@ def load(results_dir: Path, run: Run) -> dict[str, BuildRounds]:
             serial, times = _times(entry, "serial_times", path), _times(entry, "times", path)
             if len(serial) != len(times):
                 continue
-            ratio = engine.ratio(serial, times)
+            pilot = entry.get("pilot", 0)  # rounds planned from a pilot: Stein's interval
+            if not isinstance(pilot, int) or isinstance(pilot, bool) or pilot < 0:
+                raise UsageError(f"{path}: a cell's pilot is not a count of rounds")
+            ratio = engine.ratio(serial, times, pilot)
             if ratio is not None:
                 rounds.intervals[(*key, workers)] = ratio
     return found

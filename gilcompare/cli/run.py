@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from gilcompare.cli import own
+from gilcompare.cli import common, own
 from gilcompare.cli.common import PLOT_HELP, PROG, clock, measurement_options
 from gilcompare.cli.options import choices, positive_int, positive_ints
 from gilcompare.cli.options import workloads as workload_names
@@ -38,6 +38,7 @@ RUN_COLUMNS = [
     ("scaling", "scaling"),
     ("seconds", "median s"),
     ("spread_pct", "±%"),
+    ("rounds_timed", "rounds"),
     ("speedup_shown", "speedup [95 %]"),
     ("efficiency", "efficiency"),
     ("bar", "of ideal"),
@@ -101,6 +102,7 @@ def result_rows(results: Sequence[Result]) -> list[dict[str, Any]]:
         row = r.as_dict()
         row["spread_pct"] = None if r.spread is None else 100 * r.spread
         row["bar"] = _bar(r.efficiency)
+        row["rounds_timed"] = len(r.times)  # beyond --repeat when the pilot planned more
         row["speedup_shown"] = engine.format_ratio(r.speedup, r.speedup_low, r.speedup_high)
         if r.control:
             row["model"] = "serial (A/A)"
@@ -261,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     size = positive_int("--size", args.size) if args.size is not None else None
     tasks = positive_int("--tasks", args.tasks) if args.tasks is not None else None
     shape = {"scaling": args.scaling, "mode": args.mode, "profile": args.profile}
-    shape.update(size=size, tasks=tasks, repeat=repeat)
+    shape.update(size=size, tasks=tasks, repeat=repeat, **common.planned_rounds(args, repeat))
     cells = [
         Cell(workload=w, model=m, workers=n, paired=not args.unpaired, **shape)
         for w in workloads
@@ -360,12 +362,6 @@ def add_run(sub: Any) -> None:
         "same way, so its speedup shows how far noise alone moves one (ideally 1.0)",
     )
     run.add_argument(
-        "--unpaired",
-        action="store_true",
-        help="skip the serial run before every repeat (faster; speedup then compares with "
-        "the separate serial measurement, which machine drift can bias)",
-    )
-    run.add_argument(
         "--output",
         metavar="FILE",
         help="also write the JSON records to FILE after every measurement",
@@ -378,6 +374,7 @@ def add_run(sub: Any) -> None:
         help="list the measurements and an estimated duration, measure nothing",
     )
     measurement_options(run, repeat=5)
+    common.planning_options(run)
     run.set_defaults(func=cmd_run)
 
 

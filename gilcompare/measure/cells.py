@@ -55,9 +55,11 @@ class Cell:
     profile: str = DEFAULT_PROFILE
     size: int | None = None  # units per task; None: the profile's
     tasks: int | None = None  # strong: total tasks; weak: tasks per worker; None: profile's
-    repeat: int = 5
+    repeat: int = 5  # rounds; with a precision, the pilot that plans any more
     paired: bool = True  # time the serial task list beside every repeat, in the same process
     control: bool = False  # serial only: the A/A control, serial timed against serial
+    precision: float = 0.0  # plan rounds for this interval half-width (0: exactly repeat)
+    max_repeat: int = 0  # at most this many rounds when planning (0: repeat)
 
     def validate(self) -> None:
         """Raise ValueError naming the rule when a field is out of range."""
@@ -74,6 +76,17 @@ class Cell:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"{name} must be an integer of at least 1, got {value!r}")
+        if not 0 <= self.precision < 1:
+            raise ValueError(f"precision must be a fraction from 0 to 1, got {self.precision!r}")
+        if self.max_repeat and self.max_repeat < self.repeat:
+            raise ValueError(
+                f"max_repeat must be at least repeat ({self.repeat}), got {self.max_repeat}"
+            )
+
+    @property
+    def most_rounds(self) -> int:
+        """The rounds this cell can take: repeat, or max_repeat when it plans more."""
+        return max(self.repeat, self.max_repeat) if self.precision else self.repeat
 
     def baseline(self) -> Cell:
         """The serial cell that runs exactly the same task list."""
@@ -145,6 +158,7 @@ class Result:
     task_units: int = 0
     tasks: int = 0
     repeat: int = 0
+    pilot: int = 0  # rounds that planned the rest (Stein's interval); 0: fixed rounds
     times: list[float] = field(default_factory=list)
     serial_times: list[float] = field(default_factory=list)  # paired: serial beside each repeat
     control: bool = False  # the A/A control: serial timed against serial
@@ -206,6 +220,8 @@ class Result:
         self.speedup, self.speedup_low, self.speedup_high = est.value, est.low, est.high
         self.efficiency = engine.efficiency(self.speedup, self.ideal)
         self.estimator, self.interval, self.rounds = estimator, interval, est.rounds
+        if est.pilot:
+            self.pilot, self.interval = est.pilot, f"{interval}; {engine.PILOT}"
 
 
 def _base_result(cell: Cell, workload: Workload, status: str, reason: str = "") -> Result:
@@ -271,28 +287,32 @@ def measure(cell: Cell) -> Result:
         stack.enter_context(local_peers(needed))
         serial = get_model(BASELINE).start(1)
 
-        def one_round(round_: int, timed: Callable[[], Any]) -> None:
-            reference = (lambda: serial.run_workload(workload, sizes)) if paired else None
-            out, serial_out = times.round(round_, timed, reference)
-            digests.add(checksum(out))
-            if paired:
-                serial_digests.add(checksum(serial_out))
-            if gauge is not None:
-                gauge.read(round_)
+        def rounds(timed: Callable[[], Any]) -> None:
+            """The pilot's rounds, then as many more as it plans (none without a precision)."""
+            round_, planned = 0, cell.repeat
+            while round_ < planned:
+                reference = (lambda: serial.run_workload(workload, sizes)) if paired else None
+                out, serial_out = times.round(round_, timed, reference)
+                digests.add(checksum(out))
+                if paired:
+                    serial_digests.add(checksum(serial_out))
+                if gauge is not None:
+                    gauge.read(round_)
+                round_ += 1
+                if round_ == cell.repeat and paired and cell.precision:
+                    planned = times.rounds_needed(cell.precision, cell.most_rounds)
 
         if cell.mode == "warm":
             with model.start(cell.workers) as runner:
                 infos = runner.warm(workload)
-                for round_ in range(cell.repeat):
-                    one_round(round_, lambda: runner.run_workload(workload, sizes))
+                rounds(lambda: runner.run_workload(workload, sizes))
         else:
 
             def cold_pass() -> Any:
                 with model.start(cell.workers) as runner:
                     return runner.run_workload(workload, sizes)
 
-            for round_ in range(cell.repeat):
-                one_round(round_, cold_pass)
+            rounds(cold_pass)
             with model.start(cell.workers) as runner:  # untimed: what the workers see
                 infos = runner.warm(None)
     if gauge is not None:
@@ -311,7 +331,7 @@ def measure(cell: Cell) -> Result:
                 f"checksum {result.checksum} differs from serial {result.serial_checksum}"
             )
         else:
-            est = times.ratio()
+            est = times.ratio(pilot=cell.repeat if cell.precision else 0)
             if est is not None:
                 result.set_speedup(est, engine.ESTIMATOR, engine.INTERVAL)
     result.workers_seen = len(infos)

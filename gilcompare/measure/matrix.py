@@ -92,7 +92,7 @@ def estimate_seconds(cell: Cell) -> float:
         n = tasks if cell.scaling == "strong" else None
         per_repeat = serial / max(1, ideal_speedup(workload, cell.workers, None, n))
         per_repeat += serial if cell.paired else 0.0  # serial timed beside every repeat
-    return CHILD_START_S + cell.repeat * per_repeat
+    return CHILD_START_S + cell.repeat * per_repeat  # the pilot: most cells need no more
 
 
 def time_left(started: float, estimates: Sequence[float], done: int) -> tuple[float, float]:

@@ -61,6 +61,14 @@ class PairedTimes:
         """Reference time (times ``scale``) over candidate time, the median over rounds."""
         return engine.speedup([scale * t for t in self.reference], self.candidate)
 
-    def ratio(self) -> engine.Ratio | None:
-        """Reference time over candidate time with its 95 % interval (engine.ratio)."""
-        return engine.ratio(self.reference, self.candidate)
+    def ratio(self, pilot: int = 0) -> engine.Ratio | None:
+        """Reference time over candidate time with its 95 % interval (engine.ratio; Stein's
+        when the rounds after the first ``pilot`` were planned from them)."""
+        return engine.ratio(self.reference, self.candidate, pilot)
+
+    def rounds_needed(self, target: float, most: int | None) -> int:
+        """How many rounds in all the interval needs to reach ``target``, planned from the
+        rounds timed so far (engine.rounds_needed); as many as timed without a reference."""
+        if len(self.reference) != len(self.candidate):
+            return len(self.candidate)
+        return engine.rounds_needed(self.reference, self.candidate, target, most)
