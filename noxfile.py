@@ -219,6 +219,22 @@ def _setup_asv(session: nox.Session, saving: bool = True) -> None:
     machine = {**_interpreters.asv_machine(), "num_cpu": str(_builds.usable_cpus())}
     described = [f"--{key}={value}" for key, value in machine.items()]
     session.run("asv", "machine", "--yes", *_named(), *described)
+    _complete_machine_entry(session, name)
+
+
+def _complete_machine_entry(session: nox.Session, name: str) -> None:
+    """Add what the machine's entry lacks of the host's identity (arch, CPU model, usable
+    CPUs) straight to asv's machine file: asv leaves out any value equal to its default."""
+    path = Path(os.path.expanduser("~/.asv-machine.json"))
+    data = _machine_file()
+    entry = data.get(name)
+    if not isinstance(entry, dict):
+        return
+    missing = _builds.missing_identity(entry)
+    if missing:
+        entry.update(missing)
+        path.write_text(json.dumps(data, indent=4) + "\n", encoding="utf-8")
+        session.log(f"asv machine {name!r}: recorded its {', '.join(sorted(missing))}")
 
 
 def _machine_file() -> dict:

@@ -207,3 +207,14 @@ def test_a_run_on_fewer_cpus_is_another_host() -> None:
     assert reason.startswith("asv machine 'vm' has 2 usable CPUs, and this run may use 1")
     assert builds.other_host({"machine": "vm", "num_cpu": "2"}, 2, "vm") is None
     assert builds.other_host({"machine": "vm"}, 1, "vm") is None
+
+
+def test_a_machine_entry_without_the_hosts_identity_gets_it() -> None:
+    """An entry asv did not generate (a name, the OS and the RAM) lacks what tells hosts
+    apart; one that has them, even with other values, is left alone."""
+    missing = builds.missing_identity({"machine": "box", "os": "Linux 6.18", "ram": "24 GiB"})
+    assert set(missing) == {"arch", "cpu", "num_cpu"}
+    assert missing["num_cpu"] == str(builds.usable_cpus()) and missing["arch"]
+    full = {"arch": "x86_64", "cpu": "Some CPU", "num_cpu": "64"}
+    assert builds.missing_identity(full) == {}
+    assert set(builds.missing_identity({"arch": "x86_64", "cpu": ""})) == {"cpu", "num_cpu"}

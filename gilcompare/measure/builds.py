@@ -164,6 +164,20 @@ def other_host(entry: Mapping[str, Any], usable: int, name: str) -> str | None:
     )
 
 
+def missing_identity(entry: Mapping[str, Any]) -> dict[str, str]:
+    """What an asv machine ``entry`` lacks of this host's identity (arch, CPU model, usable
+    CPUs), to be added to it. ``asv machine`` drops an option equal to its own default (num_cpu
+    2 on a 2-CPU host), so an entry asv did not generate itself, one holding only a name, the
+    OS and the RAM, would never get them, and its results could not tell one host from
+    another (gilcompare's merge and dashboard compare exactly these)."""
+    identity = {
+        "arch": platform.machine(),
+        "cpu": _cpu_model(),
+        "num_cpu": str(usable_cpus()),
+    }
+    return {key: value for key, value in identity.items() if value and not entry.get(key)}
+
+
 def describe_host() -> dict[str, object]:
     """The machine as a result must name it: CPU model, CPUs (all, usable through affinity,
     the cgroup quota), load averages, kernel and the time (UTC)."""
