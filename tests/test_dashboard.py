@@ -118,7 +118,7 @@ def test_unknown_build_exits_2_naming_those_that_exist(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "choose from 3.9, 3.10" in err
     assert dashboard.main([str(tmp_path), "--results", str(RESULTS), "--machine", "x"]) == 2
-    assert "choose from vm" in capsys.readouterr().err
+    assert "choose from box, vm" in capsys.readouterr().err
 
 
 def test_index_gets_one_link(tmp_path: Path) -> None:

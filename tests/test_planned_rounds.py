@@ -164,3 +164,16 @@ def test_the_rounds_file_carries_the_pilot(tmp_path: Path) -> None:
     (base / "cpu.Scaling.jsonl").write_text(json.dumps({**cell, "pilot": "two"}) + "\n")
     with pytest.raises(UsageError, match="pilot"):
         rounds.load(tmp_path, run)
+
+
+def test_a_commit_names_its_run_among_several_machines() -> None:
+    """The committed results hold two machines (vm, box): a commit only one of them measured
+    picks that one's run; no commit, or an unknown one, still asks which machine."""
+    from gilcompare.asv import results as asvresults
+
+    here = Path(__file__).resolve().parent.parent / "results"
+    assert {"vm", "box"} <= set(asvresults.machines(here))
+    assert asvresults.pick_run(here, None, "5130d253").machine == "box"
+    assert asvresults.pick_run(here, None, "f722424d").machine == "vm"
+    with pytest.raises(UsageError, match="several machines"):
+        asvresults.pick_run(here)

@@ -76,7 +76,16 @@ def runs(results_dir: Path, machine: str | None = None) -> list[Run]:
 
 
 def pick_run(results_dir: Path, machine: str | None = None, commit: str | None = None) -> Run:
-    """The latest run, or the one whose commit starts with ``commit``."""
+    """The latest run, or the one whose commit starts with ``commit``. Without a machine,
+    a commit that only one machine measured names its run among several machines."""
+    if machine is None and commit is not None and len(machines(results_dir)) > 1:
+        holding = [
+            name
+            for name in machines(results_dir)
+            if any(r.commit.startswith(commit) for r in runs(results_dir, name))
+        ]
+        if len(holding) == 1:
+            machine = holding[0]
     every = runs(results_dir, machine)
     if not every:
         raise UsageError(f"no results in {results_dir}: run `nox -s bench` first")
