@@ -89,7 +89,7 @@ def planned_rounds(args: argparse.Namespace, repeat: int) -> dict[str, float | i
         percent = float(text)
     except ValueError:
         percent = -1.0
-    if not 0 <= percent < 100 or text.lower() in ("nan", "inf", "-inf", "infinity"):
+    if not 0 <= percent < 100:  # NaN and infinities fail this too
         raise UsageError(f"--precision must be a percentage from 0 to below 100, got {text!r}")
     most = positive_int("--max-repeat", args.max_repeat) if args.max_repeat else 4 * repeat
     if most < repeat:
