@@ -24,8 +24,8 @@ WORKERS, SPOT_WORKERS = suite.worker_parameters()
 
 class Scaling(bench.Scaling):
     params = [SHARED_WORKLOADS, suite.GIL_MODELS, SPOT_WORKERS]  # one of each kind
-    grid_rounds = 3  # eight workloads: fewer rounds than the headline grid keep it cheap
-    grid_most_rounds = 6  # a pilot of 3: at most twice it
+    grid_rounds = 5  # the pilot: three (t(2) = 4.3) sent most cells to the cap
+    grid_most_rounds = 12  # free-threaded 2-worker cells the host moves most reach it
     # one serial run per workload and round serves its three cells, before them on odd rounds
     # and after them on even ones: within seconds of each, at a third of the serial runs
     grid_shared_reference = True

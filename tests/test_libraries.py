@@ -121,6 +121,29 @@ def test_existing_cluster_runs_and_is_left_running(no_orphans, dask_cluster) -> 
     assert all(proc.poll() is None for proc in procs)  # the run does not own the cluster
 
 
+@needs_dask
+@pytest.mark.parametrize("model", ["dask-processes", "dask-threads"])
+def test_a_local_cluster_listens_on_loopback_only(model: str, no_orphans: None) -> None:
+    """The scheduler's own HTTP routes too: loopback and an ephemeral port, not *:8787."""
+
+    def listening() -> set[tuple[str, int]]:
+        me = psutil.Process()
+        procs = [me, *me.children(recursive=True)]
+        return {
+            (c.laddr.ip, c.laddr.port)
+            for p in procs
+            for c in p.net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        }
+
+    before = listening()
+    with get_model(model).start(2) as runner:
+        runner.warm(get_workload("count"))
+        opened = listening() - before
+    assert opened or model == "dask-threads"  # the threads' cluster talks in memory
+    assert all(ip == "127.0.0.1" and port != 8787 for ip, port in opened), opened
+
+
 @pytest.mark.parametrize("model", ["process-per-task", "thread-per-task", "mp-pool-fork"])
 def test_a_failing_task_is_one_error_and_nothing_is_left(model: str, no_orphans: None) -> None:
     """A task that raises or a worker that exits ends the call with an error, no leftovers."""

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ from gilcompare.models import (
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
 
 ROOT = Path(__file__).resolve().parent.parent
+FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,23 @@ def _serial(name: str) -> str:
         return checksum(runner.run_workload(w, plan(w, "strong", 2, "tiny")))
 
 
-@pytest.mark.parametrize("model", [m for m in MODELS if m != "serial"])
+# CPython 3.13's free-threaded build is experimental: dask's in-process cluster (its event
+# loop thread and its worker threads) crashed it with a segfault once in about 350 passes over
+# every workload here, and 3.14t never in as many. On 3.13t that crash gets one more try (with
+# xdist, on a new worker); a wrong checksum or a crash anywhere else still fails.
+CRASHES_ON_313T = pytest.mark.flaky(
+    reruns=1, condition=sys.version_info[:2] == (3, 13) and FREE_THREADED
+)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        pytest.param(m, marks=CRASHES_ON_313T) if m == "dask-threads" else m
+        for m in MODELS
+        if m != "serial"
+    ],
+)
 def test_model_matches_serial_on_every_workload(model: str, no_orphans: None) -> None:
     """Each available model returns the serial checksum for every workload it can run."""
     m = get_model(model)

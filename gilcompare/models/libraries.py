@@ -103,6 +103,13 @@ def _connect(client: Callable[..., Any], address: str) -> Any:
     )
 
 
+# A scheduler serves its HTTP routes (health, metrics) even without a dashboard, on dask's
+# fixed port 8787 of every interface unless told, and an in-memory worker serves its own on
+# every interface: loopback and an ephemeral port here
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
+QUIET_SCHEDULER = {"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT}
+
+
 def _timeouts() -> tuple[type[BaseException], ...]:
     """What a timed-out wait raises: asyncio's TimeoutError is the builtin one from 3.11."""
     import asyncio
@@ -132,6 +139,7 @@ class DaskRunner(Runner):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    scheduler_kwargs=QUIET_SCHEDULER,
                     silence_logs=quiet,
                     env=harness_environment(),
                 )
@@ -141,6 +149,8 @@ class DaskRunner(Runner):
                     threads_per_worker=workers,
                     processes=False,
                     dashboard_address=None,
+                    worker_dashboard_address=LOOPBACK_ANY_PORT,
+                    scheduler_kwargs=QUIET_SCHEDULER,
                     silence_logs=quiet,
                 )
             self.client = Client(self.cluster, set_as_default=False)
