@@ -29,6 +29,17 @@ def _wait_for_workers(cli, count: int, timeout: float = 60) -> None:  # type: ig
     raise AssertionError("the measurement never started")
 
 
+def _wait_for_records(output: Path, count: int, timeout: float = 60) -> None:
+    """Until the run's --output file holds ``count`` measurements."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError, ValueError):
+            if len(json.loads(output.read_text(encoding="utf-8"))) >= count:
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"{output} never held {count} measurements")
+
+
 def _gone_within(cli, seconds: float) -> list[psutil.Process]:  # type: ignore[no-untyped-def]
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -76,6 +87,7 @@ def test_sighup_is_handled_like_sigterm(cli, tmp_path: Path) -> None:  # type: i
     output = tmp_path / "kept.json"
     proc = cli.popen("run", "--model", "processes-fork", *LONG_RUN, "--output", str(output))
     try:
+        _wait_for_records(output, 1)  # the serial baseline, saved before the pool starts
         _wait_for_workers(cli, 4)
     finally:
         proc.send_signal(signal.SIGHUP)
