@@ -104,8 +104,8 @@ def _connect(client: Callable[..., Any], address: str) -> Any:
 
 
 # A scheduler serves its HTTP routes (health, metrics) even without a dashboard, on dask's
-# fixed port 8787 of every interface unless told, and an in-memory worker serves its own on
-# every interface: loopback and an ephemeral port here
+# fixed port 8787 of every interface unless told, and a worker serves its own on every
+# interface (in memory, and in a process before distributed 2025): loopback, any free port
 LOOPBACK_ANY_PORT = "127.0.0.1:0"
 QUIET_SCHEDULER = {"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT}
 
@@ -139,6 +139,7 @@ class DaskRunner(Runner):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    worker_dashboard_address=LOOPBACK_ANY_PORT,
                     scheduler_kwargs=QUIET_SCHEDULER,
                     silence_logs=quiet,
                     env=harness_environment(),
