@@ -70,10 +70,11 @@ def _serial(name: str) -> str:
         return checksum(runner.run_workload(w, plan(w, "strong", 2, "tiny")))
 
 
-# CPython 3.13's free-threaded build is experimental: dask's in-process cluster (its event
-# loop thread and its worker threads) crashed it with a segfault once in about 350 passes over
-# every workload here, and 3.14t never in as many. On 3.13t that crash gets one more try (with
-# xdist, on a new worker); a wrong checksum or a crash anywhere else still fails.
+# CPython 3.13's free-threaded build is experimental: under dask's in-process cluster it
+# segfaulted twice in about 800 passes over every workload here, in the bytecode loop of one
+# of the worker threads (no extension module on its stack), and 3.14t never in 60. On 3.13t
+# that crash gets one more try (with xdist, on a new worker); a wrong checksum or a crash
+# anywhere else still fails.
 CRASHES_ON_313T = pytest.mark.flaky(
     reruns=1, condition=sys.version_info[:2] == (3, 13) and FREE_THREADED
 )
