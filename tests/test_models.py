@@ -71,7 +71,7 @@ def _serial(name: str) -> str:
 
 
 # CPython 3.13's free-threaded build is experimental: under dask's in-process cluster it
-# segfaulted twice in about 800 passes over every workload here, in the bytecode loop of one
+# segfaulted twice in about 600 passes over every workload here, in the bytecode loop of one
 # of the worker threads (no extension module on its stack), and 3.14t never in 60. On 3.13t
 # that crash gets one more try (with xdist, on a new worker); a wrong checksum or a crash
 # anywhere else still fails.
