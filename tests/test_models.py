@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from gilcompare.models import (
     Runner,
     ThreadsModel,
     available_models,
+    free_threaded_build,
     get_model,
     register,
     unregister,
@@ -35,7 +35,6 @@ from gilcompare.models import (
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
 
 ROOT = Path(__file__).resolve().parent.parent
-FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,7 @@ def _serial(name: str) -> str:
 # that crash gets one more try (with xdist, on a new worker); a wrong checksum or a crash
 # anywhere else still fails.
 CRASHES_ON_313T = pytest.mark.flaky(
-    reruns=1, condition=sys.version_info[:2] == (3, 13) and FREE_THREADED
+    reruns=1, condition=sys.version_info[:2] == (3, 13) and free_threaded_build()
 )
 
 

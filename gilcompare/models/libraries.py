@@ -105,9 +105,14 @@ def _connect(client: Callable[..., Any], address: str) -> Any:
 
 # A scheduler serves its HTTP routes (health, metrics) even without a dashboard, on dask's
 # fixed port 8787 of every interface unless told, and a worker serves its own on every
-# interface (in memory, and in a process before distributed 2025): loopback, any free port
-LOOPBACK_ANY_PORT = "127.0.0.1:0"
-QUIET_SCHEDULER = {"dashboard": False, "dashboard_address": LOOPBACK_ANY_PORT}
+# interface (in memory, and in a process before distributed 2025): loopback, any free port;
+# and their logs only on errors
+LOCAL_CLUSTER: dict[str, Any] = {
+    "dashboard_address": None,
+    "worker_dashboard_address": "127.0.0.1:0",
+    "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+    "silence_logs": logging.ERROR,
+}
 
 
 def _timeouts() -> tuple[type[BaseException], ...]:
@@ -127,7 +132,6 @@ class DaskRunner(Runner):
         from distributed import Client, LocalCluster
 
         self.cluster: Any = None
-        quiet = logging.ERROR
         self._stoppable = where == "cluster"
         if where == "cluster":
             self.client = _connect(Client, dask_scheduler_address())
@@ -138,21 +142,15 @@ class DaskRunner(Runner):
                     threads_per_worker=1,
                     processes=True,
                     host="127.0.0.1",
-                    dashboard_address=None,
-                    worker_dashboard_address=LOOPBACK_ANY_PORT,
-                    scheduler_kwargs=QUIET_SCHEDULER,
-                    silence_logs=quiet,
                     env=harness_environment(),
+                    **LOCAL_CLUSTER,
                 )
             else:  # scheduler and worker threads in this process, talking in memory
                 self.cluster = LocalCluster(
                     n_workers=1,
                     threads_per_worker=workers,
                     processes=False,
-                    dashboard_address=None,
-                    worker_dashboard_address=LOOPBACK_ANY_PORT,
-                    scheduler_kwargs=QUIET_SCHEDULER,
-                    silence_logs=quiet,
+                    **LOCAL_CLUSTER,
                 )
             self.client = Client(self.cluster, set_as_default=False)
 
