@@ -16,14 +16,20 @@ import psutil
 import pytest
 
 
+def _cmdline(proc: psutil.Process) -> str:
+    """The process's command line; empty for one that has exited (a zombie included)."""
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
+
+
 def _wait_for_workers(cli, count: int, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
     """Until the run's isolated child is up with its workers (``count`` processes in all)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         procs = cli.survivors()
-        if len(procs) >= count and any(
-            "gilcompare.measure.isolate" in " ".join(p.cmdline()) for p in procs if p.is_running()
-        ):
+        if len(procs) >= count and any("gilcompare.measure.isolate" in _cmdline(p) for p in procs):
             return
         time.sleep(0.05)
     raise AssertionError("the measurement never started")
@@ -243,7 +249,8 @@ def test_nohup_survives_a_hang_up(cli, tmp_path: Path) -> None:  # type: ignore[
         _wait_for_workers(cli, 4)  # parent, child and the pool's two workers
         family = [psutil.Process(proc.pid), *psutil.Process(proc.pid).children(recursive=True)]
         for p in family:
-            p.send_signal(signal.SIGHUP)
+            with contextlib.suppress(psutil.NoSuchProcess):  # a worker ending meanwhile
+                p.send_signal(signal.SIGHUP)
     except BaseException:
         proc.kill()
         raise
@@ -267,6 +274,17 @@ def _states(procs: list[psutil.Process]) -> list[tuple[int, str]]:
             status = "gone"
         states.append((p.pid, "gone" if status == psutil.STATUS_ZOMBIE else status))
     return states
+
+
+def _family(parent: psutil.Process) -> list[psutil.Process]:
+    """The run and its live descendants, the run's resource tracker left out: idle in a
+    session of its own, it must outlive everything else to unlink what they leak. A child
+    that exits while it is listed (a zombie included) is left out."""
+    return [parent] + [
+        p
+        for p in parent.children(recursive=True)
+        if (cmdline := _cmdline(p)) and "multiprocessing.resource_tracker" not in cmdline
+    ]
 
 
 def _all_stopped(procs: list[psutil.Process], stopped: bool, timeout: float = 10) -> bool:
@@ -301,14 +319,7 @@ def test_ctrl_z_stops_and_continues_the_measuring_child(cli) -> None:  # type: i
     family: list[psutil.Process] = []
     try:
         _wait_for_workers(cli, 4)
-        parent = psutil.Process(proc.pid)
-        # the run's resource tracker, idle in a session of its own, is left running: it
-        # must outlive everything else to unlink what they leak
-        family = [parent] + [
-            p
-            for p in parent.children(recursive=True)
-            if "multiprocessing.resource_tracker" not in " ".join(p.cmdline())
-        ]
+        family = _family(psutil.Process(proc.pid))
         proc.send_signal(signal.SIGTSTP)
         assert _all_stopped(family, True), _states(family)
         time.sleep(0.5)

@@ -128,13 +128,14 @@ def test_a_local_cluster_listens_on_loopback_only(model: str, no_orphans: None) 
 
     def listening() -> set[tuple[str, int]]:
         me = psutil.Process()
-        procs = [me, *me.children(recursive=True)]
-        return {
-            (c.laddr.ip, c.laddr.port)
-            for p in procs
-            for c in p.net_connections(kind="inet")
-            if c.status == psutil.CONN_LISTEN
-        }
+        found = set()
+        for p in [me, *me.children(recursive=True)]:
+            try:
+                conns = p.net_connections(kind="inet")
+            except psutil.Error:  # a process that ended while listed
+                continue
+            found |= {(c.laddr.ip, c.laddr.port) for c in conns if c.status == psutil.CONN_LISTEN}
+        return found
 
     before = listening()
     with get_model(model).start(2) as runner:
