@@ -106,6 +106,23 @@ def test_model_matches_serial_on_every_workload(model: str, no_orphans: None) ->
             assert len(infos) == 2, f"{model}: warm-up reached {len(infos)} workers"
 
 
+@pytest.mark.parametrize("model", ["serial", "asyncio"])
+def test_one_at_a_time_models_run_on_a_thread_of_their_own(model: str) -> None:
+    """Serial and asyncio's loop run every task on one thread, the same for every call, and
+    not the caller's: a baseline on the main thread would carry that thread's own speed."""
+    import threading
+
+    def where(_: int) -> int:
+        return threading.get_ident()
+
+    with get_model(model).start(1) as runner:
+        first = runner.run(where, [1, 2, 3])
+        second = runner.run(where, [4])
+    assert len(set(first + second)) == 1
+    assert first[0] != threading.get_ident()
+    assert not any(t.ident == first[0] for t in threading.enumerate())  # closed with the runner
+
+
 def test_availability_reasons() -> None:
     """Unavailable models say why; subinterpreters need 3.12+."""
     reason = get_model("subinterpreters").unavailable()

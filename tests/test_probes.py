@@ -222,7 +222,7 @@ def test_not_applicable_is_reported_not_raised(capsys: pytest.CaptureFixture[str
     assert run("stop", "--model", "threads,serial", "--method", "terminate,cancel") == 0
     out = capsys.readouterr().out
     assert "threads cannot be killed" in out and "only asyncio tasks can be cancelled" in out
-    assert "serial runs every task inline" in out and "Traceback" not in out
+    assert "serial runs every task in turn on one thread" in out and "Traceback" not in out
     rec = transfer.probe_transfer("processes-fork", 1, "shared", 1024, repeat=1)
     assert rec.status == "skipped" and "share no objects" in rec.reason
     assert start.probe_start("serial", 1, repeat=1).status == "skipped"

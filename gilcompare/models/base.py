@@ -52,7 +52,7 @@ class Model:
     kind: str = "threads"  # what `gilcompare models` lists: a label, never a switch
     start_method: str | None = None  # multiprocessing's, for models that start processes
     parallel_workers: bool = True  # False when one worker does everything (serial, asyncio)
-    starts_workers: bool = True  # False for serial: every task runs inline in the caller
+    starts_workers: bool = True  # False for serial: one thread runs every task in turn
     deployed: bool = False  # measured only when named: the default grid stays the executors'
     extra: str | None = None  # the pip extra that installs ``requires``
     requires: tuple[str, ...] = ()  # modules it imports

@@ -106,7 +106,7 @@ class _Registry(dict[str, Model]):
 MODELS: dict[str, Model] = _Registry(
     (m.name, m)
     for m in [
-        SerialModel(name=BASELINE, summary="one task after another in the caller"),
+        SerialModel(name=BASELINE, summary="one task after another on one thread"),
         ThreadsModel(name="threads", summary="concurrent.futures.ThreadPoolExecutor"),
         ProcessesModel(
             name="processes-fork", summary="ProcessPoolExecutor, fork context", start_method="fork"

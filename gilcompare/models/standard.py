@@ -1,6 +1,6 @@
 """The standard library's models, and loky's pool: a kind of worker per class.
 
-Each runner wraps an executor (``SerialExecutor``, ``ThreadPoolExecutor``,
+Each runner wraps an executor (a thread of its own for serial, ``ThreadPoolExecutor``,
 ``ProcessPoolExecutor``, an interpreter pool, loky's ``ProcessPoolExecutor``) or, for asyncio,
 an event loop. Free-threading is not a model: ``threads`` on a 3.13t/3.14t build *are*
 free-threaded threads, and the GIL status each worker reports says which one a result measured.
@@ -20,7 +20,7 @@ from gilcompare.models.runners import (
     ExecutorRunner,
     InterpreterPoolRunner,
     Runner,
-    SerialExecutor,
+    own_thread,
 )
 from gilcompare.models.subinterpreters import SubinterpreterPoolExecutor
 from gilcompare.models.workers import (
@@ -53,21 +53,21 @@ INTERPRETER_STOPS: Mapping[str, str | None] = {
 }
 TASK_STOPS: Mapping[str, str | None] = {
     "event": "a coroutine that checks a flag stops at its next await, exactly as cancel() does",
-    "terminate": "asyncio tasks run on the caller's thread and cannot be killed",
+    "terminate": "asyncio tasks run on their event loop's thread and cannot be killed",
     "cancel": None,
 }
 
 
 @dataclass(frozen=True)
 class SerialModel(Model):
-    """One task after another in the caller: the baseline every speedup is relative to."""
+    """One task after another on one thread: the baseline every speedup is relative to."""
 
     kind: str = "baseline"
     parallel_workers: bool = False
     starts_workers: bool = False
 
     def runner(self, workers: int) -> Runner:
-        return ExecutorRunner(self, workers, SerialExecutor())
+        return ExecutorRunner(self, workers, own_thread("serial"))
 
 
 @dataclass(frozen=True)

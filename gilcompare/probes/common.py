@@ -29,7 +29,7 @@ from gilcompare.measure.isolate import IsolatedFailure, call, one_line
 from gilcompare.models import MODELS, get_model
 from gilcompare.models.subinterpreters import subinterpreters_module
 
-NO_WORKERS = "serial runs every task inline in the caller: it has no worker to start or stop"
+NO_WORKERS = "serial runs every task in turn on one thread: it has no worker to start or stop"
 
 
 @dataclass

@@ -80,7 +80,7 @@ def start_workers(model: str, workers: int) -> None:
     """Create, start and join ``workers`` no-op workers of ``model``: one cold start."""
     m = get_model(model)
     if m.cold_start is None:
-        raise ValueError(f"model {model!r} has no workers to start: it runs tasks in the caller")
+        raise ValueError(f"model {model!r} has no workers to start: it runs tasks in turn")
     resolve(m.cold_start)(m, workers)
 
 
