@@ -112,7 +112,7 @@ def own_thread(role: str) -> cf.ThreadPoolExecutor:
 
     Not the caller's thread. Measured on 3.12, the main thread ran ``count`` 3-6 % slower
     than a worker thread of the same process, by an amount that differed from one process to
-    the next (two worker threads: 0-2 %), which fits the main thread's stack being placed at
+    the next (two worker threads: 0-3 %), which fits the main thread's stack being placed at
     random in each process. A baseline timed there moved every speedup of a grid together, and
     one thread came out faster than serial. Timed on a thread like the pools' workers, that
     offset cancels in each ratio.
