@@ -299,7 +299,10 @@ def bench(session: nox.Session) -> None:
         ranged = any(".." in arg or "^" in arg for arg in session.posargs)
         folder = RESULTS / _machine_name() / "rounds" / commit
         env = {} if ranged else {"GILCOMPARE_ROUNDS_DIR": str(folder)}
-        session.run("asv", "run", *_named(), *session.posargs, env=env)
+        # the time_* benchmarks' passes, one over every environment before the next
+        # (gilcompare.settings.TIME_ROUNDS): a slow stretch of the host lands on one pass
+        interleave = ["--interleave-rounds"]
+        session.run("asv", "run", *interleave, *_named(), *session.posargs, env=env)
     _publish(session)
 
 

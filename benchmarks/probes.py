@@ -28,10 +28,11 @@ from gilcompare.settings import (
     SUITE_PROBE_WORKERS,
     SUITE_START_WORKERS,
     SUITE_SWITCH_INTERVALS_MS,
+    TIME_ROUNDS,
     TIMING,
 )
 
-# asv's timing attributes (used by the timeraw_ benchmark; gilcompare.asv.suite explains them)
+# asv's timing attributes (used by the timeraw_ benchmark; gilcompare.settings explains them)
 repeat, number, rounds, warmup_time, min_run_count, timeout = TIMING
 # explicit, as for the throughput families: results stay comparable while the code that
 # measures them changes, and stop being mixed only when the work itself does
@@ -169,7 +170,8 @@ class ColdStart:
 
     params = [START_MODELS, [SUITE_START_WORKERS]]
     param_names = ["model", "workers"]
-    repeat = SPOT_REPEAT  # a start is a fraction of the process around it
+    # a start is a fraction of the process around it: samples per pass, over TIME_ROUNDS passes
+    repeat, rounds = SPOT_REPEAT, TIME_ROUNDS
 
     def setup(self, model: str, workers: int) -> None:
         reason = start.not_applicable(model)

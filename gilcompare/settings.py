@@ -117,20 +117,28 @@ CAPACITY_PAIRS = 9  # one-worker and two-worker runs alternated: a median of nin
 
 
 class Timing(NamedTuple):
-    """asv's timing attributes, the same for every benchmark in the suite."""
+    """asv's timing attributes, the same for every benchmark in the suite (the time_* and
+    timeraw_* ones take their samples in TIME_ROUNDS passes, below)."""
 
-    repeat: int = 3  # samples per parameter set: a median of three
+    repeat: int = 1  # samples per parameter set and pass: a cold run, one per pass
     number: int = 1  # calls per sample: one task list
-    rounds: int = 1  # processes per parameter set (asv's default, 2, doubles the cost)
+    rounds: int = 1  # passes; one for a track (its grid times in rounds of its own)
     warmup_time: float = 0.0  # setup already warmed every worker
     min_run_count: int = 1
     timeout: float = 180.0  # seconds for one parameter set's process
 
 
 TIMING = Timing()
-# samples of a warm task list and of a cold start: a sample costs a fraction of the process
-# around it, and a median of five moves about a quarter less than one of three
-SPOT_REPEAT = 5
+# asv's time_* and timeraw_* benchmarks take their samples in TIME_ROUNDS passes, which
+# `nox -s bench` interleaves over every environment (asv run --interleave-rounds): one pass
+# of each environment, then the next. Samples taken in one burst share whatever the host did
+# in that minute, and a slow stretch of a minute moved whole blocks of them 20-90 % between
+# two identical runs; spread over three passes, a stretch lands on one pass, and the median
+# of the samples of all three holds. Cost: a parameter set's process and setup per pass.
+TIME_ROUNDS = 3
+# samples per pass of a warm task list and of a cold start (six in all): a sample costs a
+# fraction of the process around it
+SPOT_REPEAT = 2
 SETUP_CACHE_TIMEOUT = 900.0  # seconds for one grid (all its cells, one process)
 
 # ---------------------------------------------------------------------------------- probes

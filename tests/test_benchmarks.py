@@ -25,6 +25,8 @@ from gilcompare.settings import (
     DEFAULT_WORKERS,
     PROFILES,
     SETUP_CACHE_TIMEOUT,
+    SPOT_REPEAT,
+    TIME_ROUNDS,
     Profile,
 )
 from gilcompare.workloads import DEFAULT_WORKLOADS, get_workload
@@ -94,9 +96,41 @@ def test_every_module_imports_and_declares_benchmarks(
             assert len(params) == len(names), cls
             assert all(len(values) > 0 for values in params), cls
     for cls in (cls for name in FAMILIES for cls in _classes(benchmarks[name])):
-        spot = issubclass(cls, (bench.Warm, bench.Serial))  # a median of five cheap samples
-        assert (cls.repeat, cls.rounds, cls.warmup_time) == (5 if spot else 3, 1, 0), cls
+        spot = issubclass(cls, (bench.Warm, bench.Serial))  # cheap samples: two per pass
+        assert (cls.repeat, cls.warmup_time) == (SPOT_REPEAT if spot else 1, 0), cls
         assert cls.version == suite.VERSION, cls
+
+
+def _timed(cls: type) -> bool:
+    return any(name.startswith(("time_", "timeraw_")) for name in dir(cls))
+
+
+def test_timed_benchmarks_sample_over_passes_and_tracks_take_one(
+    benchmarks: dict[str, ModuleType],
+) -> None:
+    """asv's time_*/timeraw_* samples come from TIME_ROUNDS passes over the environments
+    (nox -s bench interleaves them), so a slow stretch of the host lands on one; a track
+    takes one pass: asv runs a setup_cache once per environment and pass, so a track class
+    with more passes would measure its whole grid again in each."""
+    timed = set()
+    for module in benchmarks.values():
+        for cls in _classes(module):
+            rounds = getattr(cls, "rounds", getattr(module, "rounds", 1))
+            if _timed(cls):
+                timed.add(f"{module.__name__.rsplit('.', 1)[-1]}.{cls.__name__}")
+                assert rounds == TIME_ROUNDS > 1, cls
+            else:
+                assert rounds == 1, cls
+    assert {"cpu.Serial", "cpu.WarmSpot", "cpu.Cold", "probes.ColdStart"} <= timed
+
+
+def test_bench_interleaves_the_passes() -> None:
+    """nox -s bench asks asv for one pass over every environment before the next."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    bench_session = next(
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "bench"
+    )
+    assert "--interleave-rounds" in ast.unparse(bench_session)
 
 
 def _setup_caches_in_source() -> set[tuple[str, str, int]]:

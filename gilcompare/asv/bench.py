@@ -27,7 +27,7 @@ from typing import ClassVar
 from gilcompare.asv import grids, machine, pools
 from gilcompare.asv.suite import ROUNDS_ENV, VERSION
 from gilcompare.models import BASELINE
-from gilcompare.settings import DEFAULT_ROUNDS, GRID_PRECISION, SPOT_REPEAT, TIMING
+from gilcompare.settings import DEFAULT_ROUNDS, GRID_PRECISION, SPOT_REPEAT, TIME_ROUNDS, TIMING
 
 PARAM_NAMES = ["workload", "model", "workers"]
 
@@ -43,7 +43,7 @@ class Serial(Benchmark):
     """The baseline: each workload's task list run serially, so speedups are derivable."""
 
     param_names = ["workload"]
-    repeat = SPOT_REPEAT
+    repeat, rounds = SPOT_REPEAT, TIME_ROUNDS
 
     def setup(self, workload: str) -> None:
         self.pool = pools.WarmPool(workload, BASELINE, 1)
@@ -60,7 +60,7 @@ class Warm(Benchmark):
     """The task list on warm workers (started and warmed in setup, untimed)."""
 
     param_names = PARAM_NAMES
-    repeat = SPOT_REPEAT
+    repeat, rounds = SPOT_REPEAT, TIME_ROUNDS
 
     def setup(self, workload: str, model: str, workers: int) -> None:
         self.pool = pools.WarmPool(workload, model, workers)
@@ -74,9 +74,11 @@ class Warm(Benchmark):
 
 
 class Cold(Benchmark):
-    """The task list in a fresh interpreter: start the workers, run, shut down, all timed."""
+    """The task list in a fresh interpreter: start the workers, run, shut down, all timed;
+    one sample per pass (TIMING's repeat)."""
 
     param_names = PARAM_NAMES
+    rounds = TIME_ROUNDS
 
     def setup(self, workload: str, model: str, workers: int) -> None:
         self.cold = pools.ColdRun(workload, model, workers)
