@@ -212,6 +212,12 @@ def _setup_asv(session: nox.Session, saving: bool = True) -> None:
             session.error(reason)
         session.log(f"{reason}; this run saves nothing, so the entry stays as it is")
         return
+    # nor may a new machine named like an old one (asv names it after the host) join the old
+    # host's line: the results filed under a name say what kind of host it is
+    filed = {p.parent.name: _json_file(p) for p in RESULTS.glob("*/machine.json")}
+    clash = _builds.filed_host(filed.get(name, {}), name, _builds.host_identity(), filed)
+    if clash is not None and saving:
+        session.error(clash)
     if not known or _named():
         session.run("asv", "machine", "--yes", *_named(), silent=True)
     # num_cpu: the CPUs this run may use (affinity, cgroup quota), which size its grid
@@ -237,12 +243,17 @@ def _complete_machine_entry(session: nox.Session, name: str) -> None:
         session.log(f"asv machine {name!r}: recorded its {', '.join(sorted(missing))}")
 
 
-def _machine_file() -> dict:
-    """asv's machine file (~/.asv-machine.json), or nothing where it cannot be read."""
+def _json_file(path: Path) -> dict:
+    """A JSON object from a file, or nothing where it cannot be read."""
     with contextlib.suppress(OSError, ValueError):
-        data = json.loads(Path(os.path.expanduser("~/.asv-machine.json")).read_text("utf-8"))
+        data = json.loads(path.read_text("utf-8"))
         return data if isinstance(data, dict) else {}
     return {}
+
+
+def _machine_file() -> dict:
+    """asv's machine file (~/.asv-machine.json), or nothing where it cannot be read."""
+    return _json_file(Path(os.path.expanduser("~/.asv-machine.json")))
 
 
 def _machine_name() -> str:

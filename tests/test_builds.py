@@ -218,3 +218,26 @@ def test_a_machine_entry_without_the_hosts_identity_gets_it() -> None:
     full = {"arch": "x86_64", "cpu": "Some CPU", "num_cpu": "64"}
     assert builds.missing_identity(full) == {}
     assert set(builds.missing_identity({"arch": "x86_64", "cpu": ""})) == {"cpu", "num_cpu"}
+
+
+def test_a_host_is_not_filed_under_a_machine_that_holds_another_kind() -> None:
+    """A fresh AMD host named vm, where results/vm holds an Intel host: refused, pointing to
+    the machine whose results are this kind of host, or to a new name; the same kind, or a
+    machine with no results yet, is accepted."""
+    intel = {"arch": "x86_64", "cpu": "Intel(R) Xeon(R) Processor", "num_cpu": "2"}
+    amd = {"arch": "x86_64", "cpu": "AMD EPYC", "num_cpu": "2"}
+    filed = {"vm": {**intel, "machine": "vm"}, "box": {**amd, "machine": "box"}}
+    reason = builds.filed_host(filed["vm"], "vm", amd, filed)
+    assert reason is not None and reason.startswith("results/vm holds another kind of host")
+    assert "cpu Intel(R) Xeon(R) Processor; this one has cpu AMD EPYC" in reason
+    assert reason.endswith("GILCOMPARE_MACHINE=box, whose results are this kind of host")
+    alone = builds.filed_host(filed["vm"], "vm", amd, {"vm": filed["vm"]})
+    assert alone is not None and alone.endswith("e.g. GILCOMPARE_MACHINE=vm-amd-epyc")
+    assert builds.filed_host(filed["box"], "box", amd, filed) is None
+    assert builds.filed_host({}, "new", amd, filed) is None
+    assert builds.filed_host(filed["vm"], "vm", {**intel, "num_cpu": "2"}, filed) is None
+
+
+def test_the_host_identity_is_what_a_machine_entry_records() -> None:
+    here = builds.host_identity()
+    assert set(here) == set(builds.IDENTITY) and here["num_cpu"] == str(builds.usable_cpus())

@@ -164,17 +164,61 @@ def other_host(entry: Mapping[str, Any], usable: int, name: str) -> str | None:
     )
 
 
+IDENTITY = ("arch", "cpu", "num_cpu")  # what tells one kind of host from another
+
+
+def filed_host(
+    recorded: Mapping[str, Any], name: str, here: Mapping[str, str], known: Mapping[str, Any]
+) -> str | None:
+    """Why this run, on a host described by ``here`` (arch, CPU model, usable CPUs), must not
+    be filed under machine ``name`` whose results already describe ``recorded``
+    (results/<name>/machine.json), or None. A machine entry is made from the host name, so a
+    new machine called like an old one (``vm``) would add its numbers to the old host's line.
+    Names the machine in ``known`` (name: its recorded description) that is this kind of
+    host, if one is."""
+    differ = [
+        k for k in IDENTITY if here.get(k) and str(recorded.get(k) or "") not in ("", here[k])
+    ]
+    if not differ:
+        return None
+    theirs = ", ".join(f"{k} {recorded[k]!s}" for k in differ)
+    ours = ", ".join(f"{k} {here[k]}" for k in differ)
+    same = sorted(
+        other
+        for other, entry in known.items()
+        if other != name
+        and isinstance(entry, Mapping)
+        and all(str(entry.get(k)) == here[k] for k in IDENTITY if here.get(k))
+    )
+    hint = (
+        f"GILCOMPARE_MACHINE={same[0]}, whose results are this kind of host"
+        if same
+        else f"a new one, e.g. GILCOMPARE_MACHINE={name}-{_slug(here.get('cpu', ''))}"
+    )
+    return (
+        f"results/{name} holds another kind of host ({theirs}; this one has {ours}): one "
+        f"machine name must mean one kind of host, so file this run under {hint}"
+    )
+
+
+def _slug(text: str) -> str:
+    """'AMD EPYC 7B13' -> 'amd-epyc': the first two words, for a machine name."""
+    words = ["".join(c for c in w.lower() if c.isalnum()) for w in text.split()[:2]]
+    return "-".join(w for w in words if w) or "host"
+
+
+def host_identity() -> dict[str, str]:
+    """This host as an asv machine entry names it: arch, CPU model, usable CPUs."""
+    return {"arch": platform.machine(), "cpu": _cpu_model(), "num_cpu": str(usable_cpus())}
+
+
 def missing_identity(entry: Mapping[str, Any]) -> dict[str, str]:
     """What an asv machine ``entry`` lacks of this host's identity (arch, CPU model, usable
     CPUs), to be added to it. ``asv machine`` drops an option equal to its own default (num_cpu
     2 on a 2-CPU host), so an entry asv did not generate itself, one holding only a name, the
     OS and the RAM, would never get them, and its results could not tell one host from
     another (gilcompare's merge and dashboard compare exactly these)."""
-    identity = {
-        "arch": platform.machine(),
-        "cpu": _cpu_model(),
-        "num_cpu": str(usable_cpus()),
-    }
+    identity = host_identity()
     return {key: value for key, value in identity.items() if value and not entry.get(key)}
 
 
