@@ -133,8 +133,8 @@ TIMING = Timing()
 # `nox -s bench` interleaves over every environment (asv run --interleave-rounds): one pass
 # of each environment, then the next. Samples taken in one burst share whatever the host did
 # in that minute, and a slow stretch of a minute moved whole blocks of them 20-90 % between
-# two identical runs; spread over three passes, a stretch lands on one pass, and the median
-# of the samples of all three holds. Cost: a parameter set's process and setup per pass.
+# two identical runs; spread over three passes, a stretch shorter than the time between two
+# passes reaches a third of a time's samples, not all. Cost: a process and setup per pass.
 TIME_ROUNDS = 3
 # samples per pass of a warm task list and of a cold start (six in all): a sample costs a
 # fraction of the process around it
