@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -42,6 +43,7 @@ def _load(relative: str) -> ModuleType:
 
 _interpreters = _load("interpreters.py")
 _builds = _load("measure/builds.py")
+_speed = _load("measure/speed.py")
 FOUND = _interpreters.discover()
 # nox and asv look interpreters up by name (python3.12, python3.13t) on PATH; pyenv's shims
 # fail for every version but the global one, so put real links in front of them.
@@ -284,20 +286,55 @@ def _provenance(session: nox.Session) -> Iterator[str]:
         if i.tag in wanted
     ]
     before = _builds.describe_host()
+    machine = _machine_name()
+    speed = _host_speed(session)
+    for warning in _speed.preflight(speed or {}, _last_run(machine), machine):
+        session.warn(warning)
     yield commit
     run = {
         "kind": "run",
         "commit": commit,
-        "machine": _machine_name(),
+        "machine": machine,
         "asv_args": list(session.posargs),
         "host_before": before,
         "host_after": _builds.describe_host(),
+        "speed_before": speed,
+        "speed_after": _host_speed(session),
     }
-    path = RESULTS / run["machine"] / "provenance" / f"{commit}.jsonl"
+    path = RESULTS / machine / "provenance" / f"{commit}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = [json.dumps(entry, sort_keys=True) for entry in [run, *builds]]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     session.log(f"provenance of the run: {path.relative_to(ROOT)}")
+
+
+def _host_speed(session: nox.Session) -> dict | None:
+    """The host's speed now (gilcompare.measure.speed.host_speed), or None where the
+    reference loop could not run."""
+    try:
+        speed = _speed.host_speed(_builds.usable_cpus())
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        session.warn(f"the host's speed could not be read: {exc}")
+        return None
+    session.log(
+        f"host: the reference loop took {speed['loop_s']:.3f} s alone, {speed['capacity']:.2f} "
+        f"copies at once on {speed['cpus']} usable CPUs (Python {speed['python']})"
+    )
+    return speed
+
+
+def _last_run(machine: str) -> dict | None:
+    """The run entry of the latest provenance filed under ``machine`` that read the host's
+    speed, or None."""
+    runs = []
+    for path in (RESULTS / machine / "provenance").glob("*.jsonl"):
+        with contextlib.suppress(OSError, ValueError):
+            for line in path.read_text("utf-8").splitlines():
+                entry = json.loads(line) if line.strip() else None
+                if isinstance(entry, dict) and isinstance(entry.get("speed_before"), dict):
+                    runs.append(entry)
+    dated = [(str((r.get("host_before") or {}).get("date", "")), r) for r in runs]
+    return max(dated, key=lambda pair: pair[0])[1] if dated else None
 
 
 @nox.session(default=False)

@@ -420,3 +420,23 @@ def test_names_read_from_files_print_as_escapes(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert b"evil" in done.stderr and b"\\x1b]0;pwned\\x07" in done.stderr
     assert not any(c in done.stderr for c in (b"\x1b", b"\x07", b"\xc2\x9b"))
+
+
+def test_results_give_the_hosts_speed_before_and_after_the_run(
+    results: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The reference loop read before and after the run comes with the table, and a warning
+    when the host ran it more than 10% slower or faster by the end."""
+    path = _provenance(results, "b" * 40, [])
+    run = json.loads(path.read_text())
+    for after, warned in ((0.051, False), (0.075, True)):
+        run["speed_before"] = {"python": "3.11.7", "loop_s": 0.05, "capacity": 1.9, "cpus": 2}
+        run["speed_after"] = {**run["speed_before"], "loop_s": after, "capacity": 1.2}
+        path.write_text(json.dumps(run) + "\n")
+        assert main(["results", str(results)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert lines[2] == (
+            "host speed (the reference loop on Python 3.11.7): 0.050 s alone, 1.90 at once "
+            f"before the run; {after:.3f} s alone, 1.20 at once after"
+        )
+        assert lines[3].startswith("warning: the host changed during the run") is warned

@@ -133,6 +133,16 @@ def test_bench_interleaves_the_passes() -> None:
     assert "--interleave-rounds" in ast.unparse(bench_session)
 
 
+def test_bench_reads_the_hosts_speed_before_and_after_the_run() -> None:
+    """nox -s bench warns before it starts on a host unlike the last run's, and records the
+    host's speed before and after in the run's provenance."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    found = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_provenance")
+    source = ast.unparse(found)
+    assert "_speed.preflight(" in source and "_last_run(" in source
+    assert '"speed_before": speed' in source and '"speed_after": _host_speed(' in source
+
+
 def _setup_caches_in_source() -> set[tuple[str, str, int]]:
     """(module, class, first line) of every setup_cache written in a class body, read from
     the source files: the caches asv will key by where they are."""

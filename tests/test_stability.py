@@ -109,3 +109,52 @@ def test_bad_against_is_one_line(
     assert main(["results", str(results), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def _speed(results: Path, commit: str, before: Any, after: Any = None) -> None:
+    """A provenance file whose run read the host's speed before it (and after)."""
+    host = {"host": "box", "cpu_model": "Test CPU", "cpu_usable": 2, "load": [0.1]}
+    run = {"kind": "run", "commit": commit, "host_before": host}
+    run.update(speed_before=before, speed_after=after)
+    path = results / "box" / "provenance" / f"{commit}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(run) + "\n")
+
+
+def _loop(seconds: float, python: str = "3.11.7") -> dict[str, Any]:
+    return {"python": python, "loop_s": seconds, "capacity": 1.95, "cpus": 2}
+
+
+@pytest.mark.parametrize(
+    "second,expected",
+    [
+        (
+            _loop(0.052),
+            "host speed: the reference loop took 0.050 s before the first run and "
+            "0.052 s before the second (1.04×, within 10%): their times compare",
+        ),
+        (
+            _loop(0.080),
+            "warning: the host changed between the runs: the host ran the reference "
+            "loop in 0.080 s against 0.050 s (1.60×), so times will not compare",
+        ),
+        (_loop(0.080, "3.12.1"), "host speed: the runs read it on different Pythons"),
+        ({"loop_s": "fast"}, None),
+    ],
+)
+def test_against_says_whether_the_host_ran_as_fast_before_both_runs(
+    results: Path, capsys: pytest.CaptureFixture[str], second: Any, expected: str | None
+) -> None:
+    """A slower host moves every time of the second run: `--against` says so from the speed
+    each run read before it started, and says nothing where a run did not read it."""
+    _speed(results, "a" * 40, _loop(0.050))
+    _speed(results, "b" * 40, second)
+    assert main(["results", str(results), "--against", "aaa"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "host" in line]
+    if expected is None:
+        assert lines == []
+    else:
+        assert len(lines) == 1 and lines[0].startswith(expected), lines
+    assert main(["results", str(results), "--against", "aaa", "--json"]) == 0
+    host = json.loads(capsys.readouterr().out)["host"]
+    assert (host is None) if expected is None else host.startswith(expected)

@@ -266,14 +266,19 @@ CHANGED_COLUMNS = [
 def _stability(args: argparse.Namespace, first: Any, second: Any, kept: tuple) -> int:
     """Two runs of the suite: how far each value moved between them, what each cost, and
     the cells whose change their intervals cannot explain."""
+    from pathlib import Path
+
+    from gilcompare.asv import results as asvresults
     from gilcompare.asv import rounds, stability
 
     if first.commit == second.commit:
         raise UsageError("--against names the run being shown: choose another commit")
     rows = stability.compare_runs(first, second)
     changed, compared = rounds.changed(*kept)
+    folder = Path(args.results_dir)
+    host = asvresults.host_between(*(asvresults.provenance(folder, r) for r in (first, second)))
     if args.json:
-        out = {"first": first.commit, "second": second.commit, "rows": rows}
+        out = {"first": first.commit, "second": second.commit, "rows": rows, "host": host}
         print(json.dumps({**out, "changed": changed, "compared": compared}, indent=2))
         return 0
     print(
@@ -283,6 +288,8 @@ def _stability(args: argparse.Namespace, first: Any, second: Any, kept: tuple) -
         "runs measured; drift: the median signed change of the times (+: the second run slower)"
     )
     print(table(stability.flat(rows), STABILITY_COLUMNS))
+    if host:
+        print(host)
     if not compared:
         print("changed cells: neither run kept its rounds, so no speedup has an interval")
         return 0

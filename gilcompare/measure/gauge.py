@@ -18,11 +18,12 @@ from typing import Any
 
 from gilcompare.measure.builds import usable_cpus
 from gilcompare.measure.paired import PairedTimes
+from gilcompare.measure.speed import NOISY_SHARE
 from gilcompare.models import get_model
 from gilcompare.settings import CAPACITY_UNITS
 from gilcompare.workloads import get_workload
 
-NOISY_SHARE = 0.8  # a gauge below 80 % of the cores it can use flags the host as noisy
+__all__ = ["NOISY_SHARE", "Gauge", "noisy"]
 
 
 def noisy(readings: Sequence[float], processes: int, cpus: int | None = None) -> bool | None:
