@@ -140,7 +140,7 @@ def test_bench_reads_the_hosts_speed_before_and_after_the_run() -> None:
     found = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_provenance")
     source = ast.unparse(found)
     assert "_speed.preflight(" in source and "_last_run(" in source
-    assert '"speed_before": speed' in source and '"speed_after": _host_speed(' in source
+    assert "'speed_before': speed" in source and "'speed_after': _host_speed(" in source
 
 
 def _setup_caches_in_source() -> set[tuple[str, str, int]]:
