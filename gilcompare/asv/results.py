@@ -20,7 +20,7 @@ from typing import Any
 
 from gilcompare.errors import UsageError
 from gilcompare.interpreters import BuildTag
-from gilcompare.measure import speed as host
+from gilcompare.measure import speed as hostspeed
 from gilcompare.report import validate
 
 SPEEDUP_SUFFIX = ".Scaling.track_speedup"
@@ -137,7 +137,7 @@ def provenance(results_dir: Path, run: Run) -> dict[str, Any] | None:
 def describe_provenance(found: dict[str, Any]) -> list[str]:
     """Lines that say what a run measured on: the host and load, and each build's version,
     options and bytecode state; a build whose start-up numbers cannot be trusted is named."""
-    run, found_builds = found["run"], found["builds"]
+    run, builds = found["run"], found["builds"]
     host, after = run["host_before"], run.get("host_after") or {}
 
     def load(entry: dict[str, Any]) -> str:
@@ -151,8 +151,8 @@ def describe_provenance(found: dict[str, Any]) -> list[str]:
     ]
     lines += describe_speed(run)
     shown = []
-    for tag in sorted(found_builds, key=version_key):
-        build = found_builds[tag]
+    for tag in sorted(builds, key=version_key):
+        build = builds[tag]
         flags = [name for name in ("pgo", "lto", "shared") if build.get(name)]
         shown.append(
             f"{tag} {build.get('version', '?')}" + (f" ({'+'.join(flags)})" if flags else "")
@@ -161,7 +161,7 @@ def describe_provenance(found: dict[str, Any]) -> list[str]:
         lines.append("builds: " + ", ".join(shown))
     slow = [
         tag
-        for tag, build in found_builds.items()
+        for tag, build in builds.items()
         if build.get("stdlib_bytecode") is False and build.get("write_bytecode") is False
     ]
     if slow:
@@ -181,8 +181,8 @@ def _speed(reading: Any) -> dict[str, Any] | None:
 
 
 def describe_speed(run: dict[str, Any]) -> list[str]:
-    """The host's speed before and after a run (builds.host_speed), and a warning when it
-    changed while the run measured; nothing for a run that did not read it."""
+    """The host's speed before and after a run (gilcompare.measure.speed.host_speed), and a
+    warning when it changed while the run measured; nothing for a run that did not read it."""
     before, after = _speed(run.get("speed_before")), _speed(run.get("speed_after"))
     if before is None:
         return []
@@ -195,7 +195,7 @@ def describe_speed(run: dict[str, Any]) -> list[str]:
     line = f"host speed (the reference loop on Python {before.get('python', '?')}): "
     line += f"{reading(before)} before the run"
     lines = [line + (f"; {reading(after)} after" if after else "")]
-    changed = host.host_changed(before, after) if after else None
+    changed = hostspeed.host_changed(before, after) if after else None
     if changed:
         lines.append(f"warning: the host changed during the run: {changed}")
     return lines
@@ -208,16 +208,16 @@ def host_between(first: dict[str, Any] | None, second: dict[str, Any] | None) ->
     b = _speed(((second or {}).get("run") or {}).get("speed_before"))
     if a is None or b is None:
         return None
-    changed = host.host_changed(a, b)
+    changed = hostspeed.host_changed(a, b)
     if changed:
         return f"warning: the host changed between the runs: {changed}"
-    ratio = host.speed_change(a, b)
+    ratio = hostspeed.speed_change(a, b)
     if ratio is None:
         return "host speed: the runs read it on different Pythons, so it does not compare"
     return (
         f"host speed: the reference loop took {a['loop_s']:.3f} s before the first run and "
         f"{b['loop_s']:.3f} s before the second ({ratio:.2f}×, within "
-        f"{host.HOST_SPEED_TOLERANCE:.0%}): their times compare"
+        f"{hostspeed.HOST_SPEED_TOLERANCE:.0%}): their times compare"
     )
 
 
