@@ -7,10 +7,11 @@ import platform
 import sys
 import sysconfig
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from gilcompare.measure import builds
+from gilcompare.measure import builds, speed
 from gilcompare.measure.builds import BuildInfo
 
 PLAIN = "'--prefix={p}' '--with-ensurepip=install'"
@@ -179,24 +180,30 @@ def test_build_of_another_interpreter_is_its_own_answer() -> None:
     assert there["version"] == platform.python_version()
 
 
-def test_loads_by_path_with_the_standard_library_alone(tmp_path: Path) -> None:
-    """noxfile.py loads this module by path, where gilcompare may not be installed."""
+@pytest.mark.parametrize(
+    "module,check",
+    [(builds, "m.describe_host()['cpu_count'] >= 1"), (speed, "m.host_speed(1)['loop_s'] > 0")],
+)
+def test_loads_by_path_with_the_standard_library_alone(
+    tmp_path: Path, module: ModuleType, check: str
+) -> None:
+    """noxfile.py loads these modules by path, where gilcompare may not be installed."""
     import subprocess
 
     code = (
         "import importlib.util, sys; "
         "spec = importlib.util.spec_from_file_location('b', sys.argv[1]); "
         "m = importlib.util.module_from_spec(spec); sys.modules['b'] = m; "
-        "spec.loader.exec_module(m); print(m.describe_host()['cpu_count'])"
+        f"spec.loader.exec_module(m); print({check})"
     )
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code, builds.__file__],
+        [sys.executable, "-I", "-S", "-c", code, module.__file__],
         capture_output=True,
         text=True,
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    assert int(proc.stdout) >= 1
+    assert proc.stdout.strip() == "True"
 
 
 def test_a_run_on_fewer_cpus_is_another_host() -> None:

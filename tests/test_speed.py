@@ -4,7 +4,6 @@ itself, and when two readings say the host changed."""
 from __future__ import annotations
 
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,24 +29,6 @@ def test_a_failing_reference_loop_is_an_error_not_a_reading(tmp_path: Path) -> N
     broken.chmod(0o755)
     with pytest.raises(ValueError, match="reference loop failed"):
         speed.host_speed(2, str(broken))
-
-
-def test_loads_by_path_with_the_standard_library_alone(tmp_path: Path) -> None:
-    """noxfile.py loads this module by path, where gilcompare may not be installed."""
-    code = (
-        "import importlib.util, sys; "
-        "spec = importlib.util.spec_from_file_location('s', sys.argv[1]); "
-        "m = importlib.util.module_from_spec(spec); sys.modules['s'] = m; "
-        "spec.loader.exec_module(m); print(m.host_speed(1)['loop_s'])"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", code, speed.__file__],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert float(proc.stdout) > 0
 
 
 def test_times_compare_only_on_a_host_as_fast_as_before() -> None:
