@@ -185,6 +185,10 @@ def _machine_entry(session: nox.Session) -> bool:
 # The machine name results are filed under, when the host name will not do: a hosted CI
 # runner gets a new host name every run (.github/workflows/bench.yml sets one per runner).
 MACHINE_ENV = "GILCOMPARE_MACHINE"
+# Set (to anything but empty or 0), `nox -s bench` refuses to start on a host its preflight
+# warns about, instead of warning: for runs left unattended, such as a pair meant to be
+# compared, where a slow or crowded hour would cost hours and give times that do not compare.
+STEADY_ENV = "GILCOMPARE_REQUIRE_STEADY_HOST"
 
 
 def _named() -> list[str]:
@@ -288,7 +292,12 @@ def _provenance(session: nox.Session) -> Iterator[str]:
     before = _builds.describe_host()
     machine = _machine_name()
     speed = _host_speed(session)
-    for warning in _speed.preflight(speed or {}, _last_run(machine), machine):
+    warnings = _speed.preflight(speed or {}, _last_run(machine), machine)
+    if speed is None:
+        warnings.append("the host's speed could not be read")
+    if warnings and os.environ.get(STEADY_ENV, "").strip() not in ("", "0"):
+        session.error(f"not starting, as {STEADY_ENV} asks: {'; '.join(warnings)}")
+    for warning in warnings:
         session.warn(warning)
     yield commit
     run = {
@@ -350,7 +359,10 @@ def bench(session: nox.Session) -> None:
         # the time_* benchmarks' passes, one over every environment before the next
         # (gilcompare.settings.TIME_ROUNDS): a slow stretch of the host lands on one pass
         interleave = ["--interleave-rounds"]
-        session.run("asv", "run", *interleave, *_named(), *session.posargs, env=env)
+        # and every sample kept, pass after pass, not only their median: a time that moved
+        # between two runs then shows whether one pass or all of them moved
+        samples = ["--record-samples"]
+        session.run("asv", "run", *interleave, *samples, *_named(), *session.posargs, env=env)
     _publish(session)
 
 

@@ -133,6 +133,15 @@ def test_bench_interleaves_the_passes() -> None:
     assert "--interleave-rounds" in ast.unparse(bench_session)
 
 
+def test_bench_keeps_every_sample() -> None:
+    """nox -s bench keeps the time_* samples of every pass, not only asv's median of them."""
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    bench_session = next(
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "bench"
+    )
+    assert "--record-samples" in ast.unparse(bench_session)
+
+
 def test_bench_reads_the_hosts_speed_before_and_after_the_run() -> None:
     """nox -s bench warns before it starts on a host unlike the last run's, and records the
     host's speed before and after in the run's provenance."""
@@ -141,6 +150,22 @@ def test_bench_reads_the_hosts_speed_before_and_after_the_run() -> None:
     source = ast.unparse(found)
     assert "_speed.preflight(" in source and "_last_run(" in source
     assert "'speed_before': speed" in source and "'speed_after': _host_speed(" in source
+
+
+def test_bench_can_refuse_a_host_its_preflight_warns_about() -> None:
+    """With GILCOMPARE_REQUIRE_STEADY_HOST set, a preflight warning (or a host whose speed
+    could not be read) stops nox -s bench before asv starts, instead of a warning."""
+    text = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    assert 'STEADY_ENV = "GILCOMPARE_REQUIRE_STEADY_HOST"' in text
+    found = next(
+        n
+        for n in ast.parse(text).body
+        if isinstance(n, ast.FunctionDef) and n.name == "_provenance"
+    )
+    source = ast.unparse(found)
+    refusal = source.index("session.error(")
+    assert source.index("os.environ.get(STEADY_ENV") < refusal < source.index("yield commit")
+    assert "if speed is None:" in source
 
 
 def _setup_caches_in_source() -> set[tuple[str, str, int]]:
