@@ -13,6 +13,7 @@ from gilcompare.measure import speed
 from gilcompare.measure.builds import usable_cpus
 
 
+@pytest.mark.alone  # a neighbouring test would take the CPUs the copies count
 def test_host_speed_reads_the_loop_alone_and_one_copy_per_cpu_at_once() -> None:
     """The reading runs in the interpreter it names, and capacity counts copies of it: above
     zero and at most about one per CPU it ran on."""

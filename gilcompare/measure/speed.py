@@ -67,14 +67,17 @@ def _loops(processes: int, python: str) -> list[dict[str, Any]]:
 
 def host_speed(cpus: int, python: str | None = None) -> dict[str, object]:
     """How fast this host runs pure Python now: ``loop_s``, the reference loop's median time
-    in one fresh interpreter alone, and ``capacity``, how many of those the usable CPUs ran
-    at once (one interpreter per usable CPU, ``cpus`` of them: CPUs × alone / the median of
-    their times; the CPU count when the host lends every core). Both depend on the
-    interpreter, whose version is recorded with them."""
+    in one fresh interpreter alone (the faster of a reading before the copies and one after),
+    and ``capacity``, how many of those the usable CPUs ran at once (one interpreter per
+    usable CPU, ``cpus`` of them: CPUs × alone / the median of their times; the CPU count
+    when the host lends every core). Both depend on the interpreter, whose version is
+    recorded with them."""
     python = python or sys.executable
     first = _loops(1, python)[0]
-    alone = first["loop_s"]
     together = statistics.median(reading["loop_s"] for reading in _loops(cpus, python))
+    # alone again after the copies, and the faster of the two: a host that slowed for the
+    # first reading would otherwise read as running more copies at once than it has CPUs
+    alone = min(first["loop_s"], _loops(1, python)[0]["loop_s"])
     return {
         "python": first["python"],
         "loop_s": round(alone, 5),
